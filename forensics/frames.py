@@ -1,0 +1,131 @@
+"""The frame schemas (DESIGN.md, Frames), defined once.
+
+Column names and meanings are a public contract: rules, reports and users' own
+polars or DuckDB queries rely on them. Every row that comes from a file carries
+``source`` (path relative to the input root) and ``line`` (1-based) so a finding can
+cite its evidence.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+TS = pl.Datetime("us")
+
+EVENTS = pl.Schema(
+    {
+        "source": pl.String,
+        "line": pl.UInt32,
+        "ts": TS,
+        "session": pl.String,
+        "direction": pl.String,  # inbound | outbound, from the analysed server's view
+        "actor": pl.String,  # client | server (null for the server's own notes)
+        "kind": pl.String,  # connect | command | reply | disconnect | note
+        "verb": pl.String,
+        "arg": pl.String,
+        "code": pl.UInt16,
+        "status": pl.String,
+        "text": pl.String,
+    }
+)
+
+# outcome, in order of precedence:
+#   delivered  message data accepted, no recipient refused
+#   partial    message data accepted, some recipients refused
+#   refused    the sender or every recipient refused, no data accepted
+#   failed     data or delivery refused or abandoned after recipients were accepted
+#              (a 4xx/5xx after DATA, the IMS's "Rescheduling delivery" summary)
+#   incomplete recipients accepted but the log ends before the data was accepted
+#   no_mail    no MAIL command: probes, test connections, dropped connections
+SESSIONS = pl.Schema(
+    {
+        "session": pl.String,
+        "source": pl.String,
+        "start": TS,
+        "end": TS,
+        "direction": pl.String,
+        "local_host": pl.String,
+        "remote_host": pl.String,
+        "remote_ip": pl.String,
+        "helo": pl.String,
+        "auth_user": pl.String,
+        "mail_from": pl.String,
+        "rcpt_total": pl.UInt32,
+        "rcpt_accepted": pl.UInt32,
+        "rcpt_refused": pl.UInt32,
+        "data_accepted": pl.Boolean,
+        "outcome": pl.String,
+        "software": pl.String,
+    }
+)
+
+RECIPIENTS = pl.Schema(
+    {
+        "session": pl.String,
+        "source": pl.String,
+        "line": pl.UInt32,
+        "ts": TS,
+        "direction": pl.String,
+        "remote_ip": pl.String,
+        "mail_from": pl.String,
+        "rcpt": pl.String,
+        "rcpt_domain": pl.String,
+        "code": pl.UInt16,
+        "status": pl.String,
+        "text": pl.String,
+        "accepted": pl.Boolean,  # null when the log ends before the reply
+        "refusal": pl.String,  # category from knowledge/replies.toml; null when accepted
+        "local": pl.Boolean,  # recipient domain is local; null when unknown
+    }
+)
+
+# One row per input file: what it was taken for and what became of every line.
+INPUTS = pl.Schema(
+    {
+        "path": pl.String,
+        "sha256": pl.String,
+        "bytes": pl.UInt64,
+        "format": pl.String,
+        "records": pl.UInt32,
+        "unparsed": pl.UInt32,
+        "lines": pl.UInt32,
+        "encoding": pl.String,
+        "compression": pl.String,
+        "first_ts": TS,
+        "last_ts": TS,
+        "note": pl.String,  # why a file was skipped or only partly read
+    }
+)
+
+# One row per line that was not read, so nothing is dropped silently.
+UNPARSED = pl.Schema(
+    {
+        "source": pl.String,
+        "line": pl.UInt32,
+        "reason": pl.String,
+        "text": pl.String,  # the line, cut to 200 characters
+    }
+)
+
+ALL: dict[str, pl.Schema] = {
+    "events": EVENTS,
+    "sessions": SESSIONS,
+    "recipients": RECIPIENTS,
+    "inputs": INPUTS,
+    "unparsed": UNPARSED,
+}
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Select and cast ``frame`` to ``schema``: the last step of every builder, so a
+    frame never leaves a module with a column missing, extra or of the wrong type."""
+    return frame.select(
+        [
+            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+            for name, dtype in schema.items()
+        ]
+    )

@@ -1,0 +1,120 @@
+"""Derive the vectorized regex twin of a pyparsing grammar.
+
+DESIGN principle 1: each line format has one source of truth, its pyparsing grammar.
+The fast path runs one anchored regular expression over every line at once with
+polars' ``str.extract_groups`` (Rust regex: no look-around, no back-references).
+Rather than writing that expression a second time by hand, :func:`to_regex` walks
+the pyparsing expression tree and emits it, turning every element that carries a
+results name into a named group. The two paths can then only disagree where
+pyparsing's no-backtracking semantics differ from a regex engine's; grammars are
+written so that they do not (every alternative ends in ``StringEnd``; free-text
+tokens come last), and the differential tests prove it on every fixture.
+
+Only the constructs the grammars use are supported; anything else raises
+``TypeError`` at import time, so a grammar can never silently lose its twin.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import pyparsing as pp
+
+__all__ = ["LineGrammar", "compile_grammar", "named_groups", "to_regex"]
+
+
+_META = set("\\.+*?()|[]{}^$")
+
+
+def _quote(text: str) -> str:
+    # re.escape also escapes spaces, which Rust's regex syntax rejects; escape
+    # only the metacharacters both engines share.
+    return "".join("\\" + c if c in _META else c for c in text)
+
+
+def _compile(element: pp.ParserElement, names: list[str]) -> str:
+    body = _compile_unnamed(element, names)
+    name = element.resultsName
+    if name:
+        if not name.isidentifier():
+            raise TypeError(f"results name {name!r} cannot be a regex group name")
+        if name in names:
+            raise TypeError(f"results name {name!r} used twice in one grammar")
+        names.append(name)
+        return f"(?P<{name}>{body})"
+    return body
+
+
+def _compile_unnamed(element: pp.ParserElement, names: list[str]) -> str:
+    if isinstance(element, pp.Regex):
+        if element.flags:
+            raise TypeError("Regex flags are not translated; use inline (?i) instead")
+        # Named groups inside a token become results names in pyparsing and named
+        # groups in the twin alike; register them so duplicates are caught.
+        inner = sorted(re.compile(element.pattern).groupindex.items(), key=lambda kv: kv[1])
+        for name, _ in inner:
+            if name in names:
+                raise TypeError(f"group name {name!r} used twice in one grammar")
+            names.append(name)
+        return f"(?:{element.pattern})"
+    if isinstance(element, pp.CaselessLiteral):
+        return f"(?i:{_quote(element.match)})"
+    if isinstance(element, pp.Literal):
+        return _quote(element.match)
+    if isinstance(element, pp.StringEnd):
+        return "$"
+    if isinstance(element, pp.StringStart):
+        return "^"
+    if isinstance(element, pp.Empty):
+        return ""
+    if isinstance(element, pp.And):
+        return "".join(_compile(e, names) for e in element.exprs)
+    if isinstance(element, pp.MatchFirst):
+        return "(?:" + "|".join(_compile(e, names) for e in element.exprs) + ")"
+    if isinstance(element, pp.Opt):
+        return f"(?:{_compile(element.expr, names)})?"
+    if isinstance(element, pp.ZeroOrMore):
+        return f"(?:{_compile(element.expr, names)})*"
+    if isinstance(element, pp.OneOrMore):
+        return f"(?:{_compile(element.expr, names)})+"
+    if isinstance(element, (pp.Combine, pp.Suppress, pp.Group)):
+        return _compile(element.expr, names)
+    raise TypeError(f"no regex twin for pyparsing element {type(element).__name__}")
+
+
+def to_regex(grammar: pp.ParserElement) -> str:
+    """Return the anchored regex equivalent of ``grammar`` with one named group per
+    results name, in the order they appear."""
+    return "^" + _compile(grammar, []) + "$"
+
+
+def named_groups(grammar: pp.ParserElement) -> list[str]:
+    """The results names of ``grammar`` in regex group order."""
+    names: list[str] = []
+    _compile(grammar, names)
+    return names
+
+
+@dataclass(frozen=True)
+class LineGrammar:
+    """A grammar with its derived regex twin: the unit both parsing paths share."""
+
+    name: str
+    element: pp.ParserElement
+
+    @cached_property
+    def regex(self) -> str:
+        return to_regex(self.element)
+
+    @cached_property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(named_groups(self.element))
+
+
+def compile_grammar(name: str, element: pp.ParserElement) -> LineGrammar:
+    """Wrap a finished grammar: no implicit whitespace skipping, no tab expansion."""
+    element = element.leave_whitespace().parse_with_tabs()
+    element.set_name(name)
+    return LineGrammar(name, element)
