@@ -50,7 +50,11 @@ def _exact_rows(values: list[str | None], grammar: LineGrammar) -> pl.DataFrame:
         errors.append(error)
     frame = pl.DataFrame(
         {**columns, "matched": matched, "error": errors},
-        schema={**{g: pl.String for g in grammar.groups}, "matched": pl.Boolean, "error": pl.String},
+        schema={
+            **{g: pl.String for g in grammar.groups},
+            "matched": pl.Boolean,
+            "error": pl.String,
+        },
     )
     return _empty_to_null(frame, grammar.groups)
 
@@ -64,7 +68,7 @@ def extract(values: pl.Series, grammar: LineGrammar, engine: Engine = "fast") ->
     found = values.str.extract_groups(whole).struct.unnest()
     frame = _empty_to_null(
         found.select(
-            [pl.col(g) for g in grammar.groups],
+            *[pl.col(g) for g in grammar.groups],
             pl.col(_MATCH_GROUP).is_not_null().alias("matched"),
             pl.lit(None, pl.String).alias("error"),
         ),
@@ -75,9 +79,11 @@ def extract(values: pl.Series, grammar: LineGrammar, engine: Engine = "fast") ->
         return frame
     # The few values the twin could not take: pyparsing decides, and explains.
     fallback = _exact_rows(values.gather(missed).to_list(), grammar)
-    return frame.with_row_index("_i").update(
-        fallback.with_columns(missed.alias("_i")), on="_i", include_nulls=True
-    ).drop("_i")
+    return (
+        frame.with_row_index("_i")
+        .update(fallback.with_columns(missed.alias("_i")), on="_i", include_nulls=True)
+        .drop("_i")
+    )
 
 
 def matches(values: pl.Series, grammar: LineGrammar, engine: Engine = "fast") -> pl.Series:

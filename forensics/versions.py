@@ -18,8 +18,8 @@ _EXCHANGE_BUILD = (
 
 
 def _build_key(major: pl.Expr, minor: pl.Expr, build: pl.Expr) -> pl.Expr:
-    return major.cast(pl.Int64) * 100_000_000 + minor.cast(pl.Int64) * 100_000 + build.cast(
-        pl.Int64
+    return (
+        major.cast(pl.Int64) * 100_000_000 + minor.cast(pl.Int64) * 100_000 + build.cast(pl.Int64)
     )
 
 

@@ -97,17 +97,14 @@ _RESCHEDULE = (
     )
     + _END
 )
-_REPLY = (
-    t.REPLY_CODE("code")
-    + pp.MatchFirst(
-        [
-            _END,
-            pp.Regex(r"[ \-]")("sep")
-            + pp.Opt(t.ENHANCED_STATUS("status") + pp.Regex(r"[ \t]+|$"))
-            + t.ANY_TEXT("text")
-            + _END,
-        ]
-    )
+_REPLY = t.REPLY_CODE("code") + pp.MatchFirst(
+    [
+        _END,
+        pp.Regex(r"[ \-]")("sep")
+        + pp.Opt(t.ENHANCED_STATUS("status") + pp.Regex(r"[ \t]+|$"))
+        + t.ANY_TEXT("text")
+        + _END,
+    ]
 )
 _AUTH_BLOB = t.BASE64_BLOB("blob") + _END
 _COMMAND = t.VERB("verb") + pp.Opt(t.SPACE + t.ANY_TEXT("arg")) + _END
@@ -118,12 +115,14 @@ PAYLOAD = _grammar(
 )
 
 # --- verification ------------------------------------------------------------------
+# Any one of: the IMS stamp with its " : " separator, a connection notice, an arrow,
+# a raw IO line, the rescheduling summary.
 _SNIFF = re.compile(
     r"^[ \t]*\"?(?:[0-9]{1,4}[/.\-] ?[0-9]{1,2}[/.\-] ?[0-9]{1,4}[ \t]+[0-9]{1,2}:[0-9]{2}"
-    r"(?::[0-9]{2})?(?: ?[AaPp]\.?[Mm]\.?)?[ \t]*:[ \t]?)?"
-    r"(?:A connection (?:was accepted from|to .* was established)"
-    r"|(?:<<<|>>>) |IO: ?\|"
-    r"|[0-9]{3}[ \-].*Rescheduling delivery for later)",
+    r"(?::[0-9]{2})?(?: ?[AaPp]\.?[Mm]\.?)?[ \t]+: "
+    r"|A connection (?:was accepted from|to .* was established)"
+    r"|(?:<<<|>>>) |IO: ?\|)"
+    r"|Rescheduling delivery for later",
     re.MULTILINE,
 )
 

@@ -1,0 +1,234 @@
+"""Find the evidence: walk the given paths, read every file once, read-only, hash it,
+decompress it, decode it and decide by content what format it is.
+
+Nothing found here is dropped: every file becomes an :class:`Evidence`, and the ones
+that cannot be read say why in ``note``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import hashlib
+import os
+import stat
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grammars import ims
+
+# A compressed file may expand to at most this much text; past it the rest is not
+# read and the file's note says so (decompression bombs, runaway archives).
+MAX_EXPANDED_BYTES = 1 << 30
+_SNIFF_CHARS = 64 * 1024
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c\x1b") + b"\x7f"
+
+# Order matters: the first format whose check accepts a file takes it.
+SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (("ims", ims.looks_like),)
+FORMATS_READ = tuple(name for name, _ in SNIFFERS)
+
+
+@dataclass
+class Evidence:
+    """One input file and what discovery learned of it."""
+
+    source: str  # path relative to the input root: what findings cite
+    path: Path  # where it is on disk
+    sha256: str = ""
+    size: int = 0
+    compression: str | None = None
+    encoding: str | None = None
+    format: str = "unknown"
+    text: str | None = None
+    note: str | None = None
+
+
+class NoInputError(Exception):
+    """A given path does not exist or holds no file at all."""
+
+
+def _open_readonly(path: Path) -> int:
+    # O_NOATIME keeps even the access time of the evidence as it was; the kernel
+    # allows it only to the file's owner (or root), so fall back quietly.
+    flags = os.O_RDONLY | getattr(os, "O_NOATIME", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        return os.open(path, flags)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+
+
+def _read_bytes(path: Path) -> bytes:
+    fd = _open_readonly(path)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def _decompress(raw: bytes) -> tuple[bytes, str | None, str | None]:
+    """(data, compression, note). Sniffed by magic bytes, not by file name. Reads
+    concatenated members, stops at the size cap, keeps what a damaged or truncated
+    stream yielded."""
+    if raw[:2] == b"\x1f\x8b":
+        kind, magic = "gzip", b"\x1f\x8b"
+
+        def make() -> Any:
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif raw[:3] == b"BZh":
+        kind, magic = "bzip2", b"BZh"
+
+        def make() -> Any:
+            return bz2.BZ2Decompressor()
+    else:
+        return raw, None, None
+    out = bytearray()
+    note = None
+    inflater, data = make(), raw
+    try:
+        while True:
+            out += inflater.decompress(data, MAX_EXPANDED_BYTES + 1 - len(out))
+            data = inflater.unconsumed_tail if kind == "gzip" else b""
+            if len(out) > MAX_EXPANDED_BYTES:
+                del out[MAX_EXPANDED_BYTES:]
+                note = f"expands beyond {MAX_EXPANDED_BYTES >> 20} MiB; only the first part read"
+                break
+            if inflater.eof:
+                rest = inflater.unused_data
+                if not rest.startswith(magic):
+                    break
+                inflater, data = make(), rest  # concatenated members (appended rotations)
+                continue
+            starved = not data if kind == "gzip" else inflater.needs_input
+            if starved:
+                note = f"truncated {kind} stream; read what could be decompressed"
+                break
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        note = f"damaged {kind} stream ({exc}); read what could be decompressed"
+    return bytes(out), kind, note
+
+
+def _decode(data: bytes) -> tuple[str | None, str]:
+    """(text, encoding); text is None for binary data."""
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return data[2:].decode("utf-16-le", errors="replace"), "utf-16-le"
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return data[2:].decode("utf-16-be", errors="replace"), "utf-16-be"
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    head = data[:4096]
+    # UTF-16 without BOM shows a NUL in every other byte.
+    if len(head) >= 2 and head[1::2].count(0) > len(head) // 3 and head[0::2].count(0) == 0:
+        return data.decode("utf-16-le", errors="replace"), "utf-16-le"
+    # Text has few control bytes (a stray NUL in a log is still text); binaries many.
+    controls = sum(head.count(b) for b in _CONTROL_BYTES)
+    if controls * 20 > len(head):
+        return None, "binary"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        # The Windows-era default; five undefined bytes become U+FFFD.
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def sniff(text: str) -> str:
+    sample = text[:_SNIFF_CHARS]
+    for name, looks_like in SNIFFERS:
+        if looks_like(sample):
+            return name
+    return "unknown"
+
+
+def examine(path: Path, source: str) -> Evidence:
+    """Read one file and learn what it is. Never raises for a bad file."""
+    item = Evidence(source=source, path=path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        item.format = "unreadable"
+        item.note = "dangling symbolic link" if path.is_symlink() else "vanished while reading"
+        return item
+    except OSError as exc:
+        item.format, item.note = "unreadable", f"cannot stat: {exc.strerror or exc}"
+        return item
+    if not stat.S_ISREG(info.st_mode):
+        item.format, item.note = "unreadable", "not a regular file"
+        return item
+    try:
+        raw = _read_bytes(path)
+    except OSError as exc:
+        item.format, item.note = "unreadable", f"unreadable: {exc.strerror or exc}"
+        return item
+    item.size = len(raw)
+    item.sha256 = hashlib.sha256(raw).hexdigest()
+    if not raw:
+        item.format, item.note = "empty", "empty file"
+        return item
+    data, item.compression, item.note = _decompress(raw)
+    text, item.encoding = _decode(data)
+    if text is None:
+        item.format = "binary"
+        item.note = item.note or "binary content"
+        return item
+    item.format = sniff(text)
+    if item.format == "unknown":
+        item.note = item.note or "not a format this tool reads"
+    else:
+        item.text = text
+    return item
+
+
+def _walk(root: Path, seen: set[tuple[int, int]]) -> Iterator[Path | tuple[Path, str]]:
+    """Files below ``root`` in a stable order, following directory links once each;
+    a link back into a folder already walked comes out as ``(path, note)``."""
+    try:
+        info = root.stat()
+    except OSError:
+        yield root  # dangling link or unreadable: examine() says which
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        yield root
+        return
+    key = (info.st_dev, info.st_ino)
+    if key in seen:
+        yield root, "symbolic link to a folder already read (loop or duplicate)"
+        return
+    seen.add(key)
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        yield root
+        return
+    for entry in entries:
+        yield from _walk(Path(entry.path), seen)
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Evidence]:
+    """Every file under ``paths``, examined. Raises :class:`NoInputError` when a path
+    does not exist (a typo should stop the run, not yield an empty report)."""
+    roots = [Path(p) for p in paths]
+    for root in roots:
+        if not root.exists() and not root.is_symlink():
+            raise NoInputError(f"{root}: no such file or directory")
+    found: list[Evidence] = []
+    seen: set[tuple[int, int]] = set()
+    several = len(roots) > 1
+    for root in roots:
+        for step in _walk(root, seen):
+            path, skip_note = step if isinstance(step, tuple) else (step, None)
+            if path == root:
+                rel = root.name
+            else:
+                rel = path.relative_to(root).as_posix()
+                if several:
+                    rel = f"{root.name}/{rel}"
+            if skip_note:
+                found.append(Evidence(source=rel, path=path, format="link", note=skip_note))
+                continue
+            if path != root and path.is_dir():
+                found.append(
+                    Evidence(source=rel, path=path, format="unreadable", note="unreadable folder")
+                )
+                continue
+            found.append(examine(path, rel))
+    return found

@@ -1,0 +1,188 @@
+"""Events -> sessions and recipients. Knows nothing of log formats (DESIGN principle 4):
+any reader that produces the ``events`` frame gets the same sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from forensics import frames
+from forensics.lineparse import extract
+from forensics.replies import refusal_category
+from forensics.versions import software_from_banner
+from grammars import tokens
+from grammars.smtp import PATH_ARG
+
+_IP = rf"^\[?(?:{tokens.IPV4.pattern}|{tokens.IPV6.pattern})\]?$"
+_HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9\-_]*(?:\.[A-Za-z0-9\-_]+)+\.?$"
+
+
+def _with_replies(events: pl.DataFrame) -> pl.DataFrame:
+    """Each command with the first reply given to it (a reply belongs to the latest
+    command before it in its session), and whether any later reply to it succeeded
+    (DATA: 354 first, then the end-of-data reply)."""
+    ev = events.with_row_index("_row")
+    ev = ev.with_columns(
+        pl.when(pl.col("kind") == "command")
+        .then(pl.col("_row"))
+        .forward_fill()
+        .over("session")
+        .alias("_cmd")
+    )
+    replies = (
+        ev.filter((pl.col("kind") == "reply") & pl.col("_cmd").is_not_null())
+        .group_by("_cmd")
+        .agg(
+            pl.col("code").first().alias("r_code"),
+            pl.col("status").first().alias("r_status"),
+            pl.col("text").first().alias("r_text"),
+            (pl.col("code") < 300).any().alias("r_ok"),
+            (pl.col("code") >= 400).any().alias("r_bad"),
+        )
+    )
+    return ev.join(replies, left_on="_row", right_on="_cmd", how="left")
+
+
+def _paths(ev: pl.DataFrame) -> pl.DataFrame:
+    """The address of every MAIL and RCPT command (``<>`` for the null sender)."""
+    is_path = pl.col("verb").is_in(["MAIL", "RCPT"])
+    parsed = extract(ev.select(pl.when(is_path).then(pl.col("arg"))).to_series(), PATH_ARG)
+    return ev.with_columns(
+        pl.when(is_path & parsed["matched"])
+        .then(parsed["addr"].fill_null("<>"))
+        .when(is_path)
+        .then(pl.col("arg"))
+        .alias("_addr")
+    )
+
+
+def build(
+    events: pl.DataFrame, *, local_domains: Iterable[str] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(sessions, recipients) from events in file and line order."""
+    if events.height == 0:
+        return frames.empty(frames.SESSIONS), frames.empty(frames.RECIPIENTS)
+    ev = _paths(_with_replies(events))
+    # The sender of the current transaction, carried to the RCPTs that follow it.
+    ev = ev.with_columns(
+        pl.when(pl.col("verb") == "MAIL")
+        .then(pl.col("_addr"))
+        .when(pl.col("verb") == "RSET")
+        .then(pl.lit(""))
+        .forward_fill()
+        .over("session")
+        .replace("", None)
+        .alias("_sender")
+    )
+    connect = (
+        ev.filter(pl.col("kind") == "connect")
+        .group_by("session")
+        .agg(pl.col("arg").first().alias("remote_host"))
+    )
+    remote = connect.with_columns(
+        pl.when(pl.col("remote_host").str.contains(_IP))
+        .then(pl.col("remote_host").str.strip_chars("[]"))
+        .alias("remote_ip")
+    )
+    domains = sorted({d.lower().strip(".") for d in local_domains})
+    rcpt = ev.filter(pl.col("verb") == "RCPT").join(remote, on="session", how="left")
+    rcpt_domain = pl.col("_addr").str.extract(r"@([^@]+)$").str.to_lowercase().str.strip_chars(".")
+    recipients = rcpt.select(
+        "session",
+        "source",
+        "line",
+        "ts",
+        "direction",
+        "remote_ip",
+        pl.col("_sender").alias("mail_from"),
+        pl.col("_addr").alias("rcpt"),
+        rcpt_domain.alias("rcpt_domain"),
+        pl.col("r_code").alias("code"),
+        pl.col("r_status").alias("status"),
+        pl.col("r_text").alias("text"),
+        (pl.col("r_code") < 400).alias("accepted"),
+        refusal_category(pl.col("r_code"), pl.col("r_text")).alias("refusal"),
+        (rcpt_domain.is_in(domains) if domains else pl.lit(None, pl.Boolean)).alias("local"),
+    )
+    recipients = frames.conform(recipients, frames.RECIPIENTS)
+
+    verb, kind, code = pl.col("verb"), pl.col("kind"), pl.col("code")
+    first_word = pl.col("text").str.extract(r"^(\S+)")
+    helo_reply = pl.col("r_text").str.extract(r"^(\S+)")
+    per_session = ev.group_by("session", maintain_order=True).agg(
+        pl.col("source").first(),
+        pl.col("ts").min().alias("start"),
+        pl.col("ts").max().alias("end"),
+        pl.col("direction").first(),
+        pl.col("arg")
+        .filter(verb.is_in(["HELO", "EHLO"]))
+        .first()
+        .str.extract(r"^(\S+)")
+        .alias("helo"),
+        first_word.filter((kind == "reply") & (code == 220)).first().alias("_banner_host"),
+        helo_reply.filter(verb.is_in(["HELO", "EHLO"])).first().alias("_helo_reply_host"),
+        pl.col("text").filter((kind == "reply") & (code == 220)).first().alias("_banner"),
+        (kind == "reply").and_(code == 235).any().alias("_authed"),
+        pl.col("arg")
+        .filter((verb == "AUTH") & pl.col("arg").str.starts_with("user="))
+        .first()
+        .str.strip_prefix("user=")
+        .alias("_auth_name"),
+        pl.col("_addr").filter(verb == "MAIL").first().alias("mail_from"),
+        (verb == "MAIL").any().alias("_has_mail"),
+        pl.col("r_bad").filter(verb == "MAIL").first().alias("_mail_refused"),
+        pl.col("r_ok").filter(verb.is_in(["DATA", "BDAT"])).any().alias("data_accepted"),
+        pl.col("r_bad").filter(verb.is_in(["DATA", "BDAT"])).any().alias("_data_refused"),
+        ((kind == "note") & (code >= 400)).any().alias("_gave_up"),
+    )
+    counts = recipients.group_by("session").agg(
+        pl.len().alias("rcpt_total"),
+        pl.col("accepted").fill_null(False).sum().alias("rcpt_accepted"),
+        (~pl.col("accepted")).fill_null(False).sum().alias("rcpt_refused"),
+    )
+    s = per_session.join(remote, on="session", how="left").join(counts, on="session", how="left")
+    s = s.with_columns(pl.col("rcpt_total", "rcpt_accepted", "rcpt_refused").fill_null(0))
+    plausible = lambda e: pl.when(e.str.contains(_HOSTNAME)).then(e)  # noqa: E731
+    local_host = (
+        pl.when(pl.col("direction") == "outbound")
+        .then(pl.col("helo"))
+        .otherwise(
+            pl.coalesce(plausible(pl.col("_banner_host")), plausible(pl.col("_helo_reply_host")))
+        )
+    )
+    outcome = (
+        pl.when(~pl.col("_has_mail"))
+        .then(pl.lit("no_mail"))
+        .when(pl.col("data_accepted") & (pl.col("rcpt_refused") == 0))
+        .then(pl.lit("delivered"))
+        .when(pl.col("data_accepted"))
+        .then(pl.lit("partial"))
+        .when(
+            pl.col("_mail_refused").fill_null(False)
+            | (
+                (pl.col("rcpt_total") > 0)
+                & (pl.col("rcpt_accepted") == 0)
+                & (pl.col("rcpt_refused") > 0)
+            )
+        )
+        .then(pl.lit("refused"))
+        .when(pl.col("_data_refused") | pl.col("_gave_up"))
+        .then(pl.lit("failed"))
+        .otherwise(pl.lit("incomplete"))
+    )
+    banner_product = (
+        pl.when(pl.col("_banner").str.contains(r"^\S*\.\S*\s"))
+        .then(pl.col("_banner").str.replace(r"^\S+\s+", ""))
+        .otherwise(pl.col("_banner"))
+    )
+    s = s.with_columns(
+        local_host.alias("local_host"),
+        pl.when(pl.col("_authed"))
+        .then(pl.coalesce("_auth_name", pl.lit("(authenticated)")))
+        .alias("auth_user"),
+        outcome.alias("outcome"),
+        banner_product.alias("_product"),
+    )
+    s = s.with_columns(software_from_banner(s["_product"]).alias("software"))
+    return frames.conform(s, frames.SESSIONS), recipients
