@@ -1,0 +1,224 @@
+"""The command line. Thin: each command calls one or two library functions."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from forensics import __version__
+from forensics.discover import NoInputError, discover
+from forensics.errors import EXIT_CODES, EXIT_INTERNAL, ForensicsError, InputError, OutputError
+from forensics.ingest import Frames, read_evidence
+from forensics.knowledge import load
+from forensics.lineparse import ENGINES
+from forensics.report import html
+from forensics.summary import Summary, summarize, text_lines
+from forensics.timeparse import DATE_ORDERS
+
+MAX_SKIP_LINES = 50
+
+_EPILOG = "Exit codes: " + "; ".join(f"{code} {what}" for code, what in EXIT_CODES.items())
+
+
+class _Cli(click.Group):
+    """Turns expected errors into one line and an exit code; tracebacks only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ForensicsError as exc:
+            if ctx.meta.get("debug"):
+                raise
+            click.echo(f"smtp-forensics: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("debug"):
+                raise
+            click.echo(
+                f"smtp-forensics: internal error: {type(exc).__name__}: {exc}. "
+                "Run again with --debug for the traceback, and please report it.",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
+
+
+def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta["debug"] = value
+    return value
+
+
+@click.group(cls=_Cli, epilog=_EPILOG)
+@click.version_option(__version__, prog_name="smtp-forensics")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_debug,
+    help="Show the full traceback of an error.",
+)
+def cli() -> None:
+    """Mail incident post-mortems from SMTP protocol logs and related evidence.
+
+    \b
+    Point it at the folder of evidence you collected:
+      smtp-forensics analyze evidence/          summary and report
+      smtp-forensics parse evidence/ --out frames/
+      smtp-forensics formats evidence/          what each file was taken for
+    """
+
+
+def _reading_options(func: Any) -> Any:
+    func = click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default="fast",
+        show_default=True,
+        help="fast: vectorized regexes, pyparsing for what they miss; "
+        "exact: pyparsing on every line (slow; to cross-check).",
+    )(func)
+    func = click.option(
+        "--local-domain",
+        "local_domains",
+        multiple=True,
+        metavar="DOMAIN",
+        help="A domain the analysed server is responsible for (repeatable).",
+    )(func)
+    func = click.option(
+        "--date-order",
+        type=click.Choice(DATE_ORDERS),
+        default="mdy",
+        show_default=True,
+        help="Order of day, month and year in the logs' dates (the server's locale).",
+    )(func)
+    return click.argument(
+        "paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=False)
+    )(func)
+
+
+def _read(paths: tuple[Path, ...], **options: Any) -> Frames:
+    try:
+        evidence = discover(paths)
+    except NoInputError as exc:
+        raise InputError(f"{exc}; check the path") from exc
+    frames = read_evidence(evidence, **options)
+    summary = summarize(frames)
+    for path, why in summary.skipped[:MAX_SKIP_LINES]:
+        click.echo(f"skipped: {path}: {why}", err=True)
+    if len(summary.skipped) > MAX_SKIP_LINES:
+        more = len(summary.skipped) - MAX_SKIP_LINES
+        click.echo(f"skipped: ... and {more} more files (all are in the inputs table)", err=True)
+    if summary.readable == 0:
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(
+            f"nothing readable in {where}: {summary.files} files, none in a format this tool "
+            "reads; run 'smtp-forensics formats' to see which formats are"
+        )
+    return frames
+
+
+def _echo_summary(summary: Summary, *, err: bool = False) -> None:
+    for line in text_lines(summary):
+        click.echo(line, err=err)
+
+
+@cli.command()
+@_reading_options
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the Parquet frames (created if needed).",
+)
+def parse(paths: tuple[Path, ...], out: Path, **options: Any) -> None:
+    """Read the evidence into tables (Parquet), one file per frame.
+
+    \b
+    Example:
+      smtp-forensics parse evidence/ --out frames/
+      python -c "import polars as pl; print(pl.read_parquet('frames/sessions.parquet'))"
+
+    Writes events, sessions, recipients, inputs (every file with its SHA-256) and
+    unparsed (every line that could not be read, with file and line number).
+    """
+    frames = _read(paths, **options)
+    try:
+        written = frames.write_parquet(out)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write frames to {out}: {exc.strerror or exc}; choose another --out"
+        ) from exc
+    _echo_summary(summarize(frames))
+    for path in written:
+        rows = getattr(frames, path.stem).height
+        click.echo(f"wrote {path} ({rows:,} rows)")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=False))
+def formats(paths: tuple[Path, ...]) -> None:
+    """List the formats read, or what each given file was taken for.
+
+    \b
+    Examples:
+      smtp-forensics formats
+      smtp-forensics formats evidence/
+    """
+    if not paths:
+        table = load("formats")
+        click.echo("Formats read (recognised by content, not by name):")
+        for f in table["format"]:
+            click.echo(f"  {f['name']:<10} {f['title']}  -> {f['frames']}")
+        click.echo("Files not read are listed as:")
+        for f in table["skipped"]:
+            click.echo(f"  {f['name']:<10} {f['meaning']}")
+        return
+    try:
+        evidence = discover(paths)
+    except NoInputError as exc:
+        raise InputError(f"{exc}; check the path") from exc
+    for item in evidence:
+        detail = ", ".join(x for x in (item.encoding, item.compression, item.note) if x)
+        click.echo(f"{item.format:<10} {item.source}" + (f"  ({detail})" if detail else ""))
+
+
+@cli.command()
+@_reading_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("forensics-report.html"),
+    show_default=True,
+    help="Where to write the HTML report.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only the report's path.")
+def analyze(paths: tuple[Path, ...], output: Path, quiet: bool, **options: Any) -> None:
+    """Read the evidence, summarise it and write the HTML report.
+
+    \b
+    Example:
+      smtp-forensics analyze evidence/ -o incident.html
+      smtp-forensics analyze L0000042.LOG L0000043.LOG --local-domain example.com
+    """
+    frames = _read(paths, **options)
+    summary = summarize(frames)
+    html.write(output, html.render(frames, summary, version=__version__))
+    if not quiet:
+        _echo_summary(summary)
+    click.echo(f"report: {output}")
+
+
+def main() -> None:
+    try:
+        cli(prog_name="smtp-forensics")
+    except Exception:  # pragma: no cover - only reached with --debug
+        traceback.print_exc()
+        sys.exit(EXIT_INTERNAL)

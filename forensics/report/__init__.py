@@ -1,0 +1,1 @@
+"""Reports: the HTML page, later the JSON findings and the Markdown post-mortem."""

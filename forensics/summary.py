@@ -1,0 +1,83 @@
+"""The short account of a run that the terminal and the report both show."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from forensics.ingest import Frames
+
+READ_FORMATS_SKIPPED = ("unknown", "binary", "empty", "unreadable", "link")
+
+
+@dataclass
+class Summary:
+    files: int
+    files_by_format: dict[str, int]
+    lines: int
+    unparsed: int
+    sessions: int
+    sessions_by_direction: dict[str, int]
+    outcomes: dict[str, int]
+    rcpt_total: int
+    rcpt_accepted: int
+    rcpt_refused: int
+    refusals: dict[str, int]
+    first: str | None
+    last: str | None
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+    @property
+    def readable(self) -> int:
+        return sum(n for f, n in self.files_by_format.items() if f not in READ_FORMATS_SKIPPED)
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    values = frame[column].fill_null("unknown").to_list() if frame.height else []
+    return dict(sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def summarize(frames: Frames) -> Summary:
+    inputs, sessions, recipients = frames.inputs, frames.sessions, frames.recipients
+    skipped = [
+        (row["path"], row["note"] or row["format"])
+        for row in inputs.filter(pl.col("format").is_in(READ_FORMATS_SKIPPED)).iter_rows(named=True)
+    ]
+    span = frames.events.select(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b"))
+    first, last = span.row(0) if frames.events.height else (None, None)
+    return Summary(
+        files=inputs.height,
+        files_by_format=_counts(inputs, "format"),
+        lines=int(inputs["lines"].sum() or 0),
+        unparsed=int(inputs["unparsed"].sum() or 0),
+        sessions=sessions.height,
+        sessions_by_direction=_counts(sessions, "direction"),
+        outcomes=_counts(sessions, "outcome"),
+        rcpt_total=recipients.height,
+        rcpt_accepted=int(recipients["accepted"].fill_null(False).sum()),
+        rcpt_refused=int((~recipients["accepted"]).fill_null(False).sum()),
+        refusals=_counts(recipients.filter(pl.col("refusal").is_not_null()), "refusal"),
+        first=first.isoformat(sep=" ") if first else None,
+        last=last.isoformat(sep=" ") if last else None,
+        skipped=skipped,
+    )
+
+
+def _join(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
+
+
+def text_lines(s: Summary) -> list[str]:
+    """The summary as terminal lines."""
+    return [
+        f"Inputs:     {s.files:,} files ({_join(s.files_by_format)})",
+        f"Lines:      {s.lines:,} read, {s.unparsed:,} unparsed",
+        f"Window:     {s.first or '-'} .. {s.last or '-'}",
+        f"Sessions:   {s.sessions:,} ({_join(s.sessions_by_direction)})",
+        f"Outcomes:   {_join(s.outcomes)}",
+        f"Recipients: {s.rcpt_total:,} RCPTs, {s.rcpt_accepted:,} accepted, "
+        f"{s.rcpt_refused:,} refused",
+        f"Refusals:   {_join(s.refusals)}",
+    ]
