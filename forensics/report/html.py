@@ -48,5 +48,6 @@ def write(path: Path, html: str) -> None:
         path.write_text(html, encoding="utf-8")
     except OSError as exc:
         raise OutputError(
-            f"cannot write the report to {path}: {exc.strerror or exc}; choose another place with -o"
+            f"cannot write the report to {path}: {exc.strerror or exc}; "
+            "choose another place with -o"
         ) from exc
