@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -11,7 +12,14 @@ import click
 
 from forensics import __version__
 from forensics.discover import NoInputError, discover
-from forensics.errors import EXIT_CODES, EXIT_INTERNAL, ForensicsError, InputError, OutputError
+from forensics.errors import (
+    EXIT_CODES,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    ForensicsError,
+    InputError,
+    OutputError,
+)
 from forensics.ingest import Frames, read_evidence
 from forensics.knowledge import load
 from forensics.lineparse import ENGINES
@@ -37,6 +45,10 @@ class _Cli(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader of our output went away (``| head``): nothing left to say.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_OK)
         except Exception as exc:
             if ctx.meta.get("debug"):
                 raise

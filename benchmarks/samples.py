@@ -1,0 +1,287 @@
+"""The incident scenarios of ``sample_logs/``: the five KB articles and a healthy
+baseline, each an evidence folder of Exchange IMS protocol logs.
+
+    python -m benchmarks.samples [--out sample_logs]
+
+Deterministic: the same seed writes byte-identical folders, so the committed
+``sample_logs/`` can be checked against this code. All names and addresses are
+invented (``.example`` domains, documentation address ranges).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.imsgen import ImsWriter, LogFolder, Rcpt, Session, Truth
+
+FIRST = ["ann", "bob", "carla", "dev", "emma", "farid", "gina", "hugo", "ines", "jon", "kim"]
+LAST = ["adams", "baker", "chen", "diaz", "evans", "fox", "garcia", "hall", "ito", "jones"]
+
+PARTNERS = [  # inbound senders: (host name, address, their domain)
+    ("mx1.partner-a.example", "198.51.100.10", "partner-a.example"),
+    ("mail.supplier.example", "198.51.100.25", "supplier.example"),
+    ("smtp.customer-b.example", "203.0.113.7", "customer-b.example"),
+    ("gw.bank.example", "203.0.113.40", "bank.example"),
+    ("mx.lawfirm.example", "198.51.100.77", "lawfirm.example"),
+    ("relay.univ.example", "192.0.2.130", "univ.example"),
+    ("198.51.100.200", "198.51.100.200", "smallshop.example"),
+]
+IMS55_SP3_BANNER = "ESMTP Server (Microsoft Exchange Internet Mail Service 5.5.2650.21) ready"
+REMOTE_MX = [  # outbound next hops when delivering by DNS: (address, banner)
+    ("198.51.100.10", "mx1.partner-a.example ESMTP Sendmail 8.9.3/8.9.3 ready"),
+    (
+        "203.0.113.7",
+        "smtp.customer-b.example Microsoft ESMTP MAIL Service, Version: 5.0.2195.1600 ready",
+    ),
+    ("203.0.113.40", "gw.bank.example ESMTP Postfix"),
+    (
+        "198.51.100.77",
+        f"mx.lawfirm.example {IMS55_SP3_BANNER}",
+    ),
+    ("192.0.2.130", "relay.univ.example ESMTP Exim 3.12 ready"),
+]
+SUBJECTS = ["quarterly figures", "Re: order 4471", 'Case "27375" update', "minutes", "invoice"]
+
+
+def users(domain: str, rng: random.Random, n: int = 40) -> list[str]:
+    names = sorted({f"{rng.choice(FIRST)}.{rng.choice(LAST)}" for _ in range(n * 2)})[:n]
+    return [f"{name}@{domain}" for name in names]
+
+
+def business_time(rng: random.Random, day: dt.date) -> dt.datetime:
+    """A moment of the day, most of them in office hours."""
+    if rng.random() < 0.85:
+        seconds = rng.randint(7 * 3600, 19 * 3600)
+    else:
+        seconds = rng.randint(0, 24 * 3600 - 60)
+    return dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
+
+
+@dataclass
+class Site:
+    """The analysed server and its surroundings."""
+
+    server: str  # the IMS's host name
+    domain: str  # the local domain
+    build: str  # the Exchange build (for the README; inbound logs do not show it)
+    rng: random.Random
+
+    def __post_init__(self) -> None:
+        self.local_users = users(self.domain, self.rng)
+
+    def inbound(self, t: dt.datetime, *, refusal: str | None = None) -> Session:
+        host, _ip, their = self.rng.choice(PARTNERS)
+        rcpts = [
+            Rcpt(a, 550, refusal) if refusal else Rcpt(a)
+            for a in self.rng.sample(self.local_users, self.rng.choice([1, 1, 1, 2, 3]))
+        ]
+        sender = f"{self.rng.choice(FIRST)}.{self.rng.choice(LAST)}@{their}"
+        return Session("inbound", t, host, host, sender, rcpts)
+
+    def outbound(
+        self, t: dt.datetime, *, via: tuple[str, str] | None = None, refusal: str | None = None
+    ) -> Session:
+        address, banner = via or self.rng.choice(REMOTE_MX)
+        their = banner.split()[0].split(".", 1)[1]
+        targets = [
+            f"{self.rng.choice(FIRST)}.{self.rng.choice(LAST)}@{their}"
+            for _ in range(self.rng.choice([1, 1, 2]))
+        ]
+        rcpts = [Rcpt(a, 550, refusal.format(rcpt=a)) if refusal else Rcpt(a) for a in targets]
+        s = Session(
+            "outbound",
+            t,
+            address,
+            f"{self.server}.{self.domain}",
+            self.rng.choice(self.local_users),
+            rcpts,
+            banner=banner,
+            subject=self.rng.choice(SUBJECTS),
+        )
+        return s
+
+    def client(
+        self,
+        t: dt.datetime,
+        ip: str,
+        *,
+        accepted: bool,
+        refusal: str = "Relaying is prohibited",
+        auth: bool = False,
+    ) -> Session:
+        """An internal POP3/IMAP client submitting mail for the Internet over SMTP."""
+        target = f"{self.rng.choice(FIRST)}@{self.rng.choice(PARTNERS)[2]}"
+        rcpt = Rcpt(target) if accepted else Rcpt(target, 550, refusal)
+        user = self.rng.choice(self.local_users)
+        s = Session("inbound", t, ip, f"[{ip}]", user, [rcpt])
+        if auth:
+            s.auth_user = (self.domain.split(".")[0], user.split("@")[0])
+        return s
+
+
+def _spread(rng: random.Random, days: list[dt.date], n: int) -> list[dt.datetime]:
+    return sorted(business_time(rng, rng.choice(days)) for _ in range(n))
+
+
+# --- the scenarios ------------------------------------------------------------------
+
+
+def healthy(rng: random.Random) -> tuple[Site, list[Session]]:
+    site = Site("MAIL01", "fabrikam.example", "5.5.2650.21", rng)
+    days = [dt.date(2000, 3, 14), dt.date(2000, 3, 15)]
+    sessions = [site.inbound(t) for t in _spread(rng, days, 170)]
+    sessions += [site.outbound(t) for t in _spread(rng, days, 100)]
+    sessions += [
+        site.client(t, f"192.168.10.{rng.randint(20, 90)}", accepted=True, auth=True)
+        for t in _spread(rng, days, 30)
+    ]
+    # Two lone relay probes, refused as they should be: nothing to report.
+    sessions += [
+        Session(
+            "inbound",
+            t,
+            "203.0.113.66",
+            "probe",
+            "x@nowhere.example",
+            [Rcpt("victim@elsewhere.example", 550, "Relaying is prohibited")],
+            data=False,
+        )
+        for t in _spread(rng, days[:1], 2)
+    ]
+    # A remote host down for a while: the IMS gives up and reschedules.
+    for t in _spread(rng, days[1:], 3):
+        s = site.outbound(t)
+        s.rcpts = [Rcpt(r.address, 451, "Requested action aborted: local error") for r in s.rcpts]
+        s.reschedule = f"499 No routing hosts are reachable for {s.rcpts[0].address.split('@')[1]}."
+        sessions.append(s)
+    return site, sessions
+
+
+def q256856(rng: random.Random) -> tuple[Site, list[Session]]:
+    site = Site("MAIL01", "contoso.example", "5.5.2650.21", rng)
+    mon, tue = dt.date(2000, 5, 15), dt.date(2000, 5, 16)
+    change = dt.datetime(2000, 5, 16, 9, 0)
+    sessions = []
+    for t in _spread(rng, [mon, tue], 220):
+        sessions.append(site.inbound(t, refusal="Relaying is prohibited" if t >= change else None))
+    sessions += [site.outbound(t) for t in _spread(rng, [mon, tue], 90)]
+    return site, sessions
+
+
+def q206968(rng: random.Random) -> tuple[Site, list[Session]]:
+    site = Site("EXCH01", "litware.example", "5.5.2232.0", rng)
+    mon, tue = dt.date(2000, 2, 7), dt.date(2000, 2, 8)
+    change = dt.datetime(2000, 2, 8, 10, 30)
+    sessions = [site.inbound(t) for t in _spread(rng, [mon, tue], 140)]
+    for t in _spread(rng, [mon, tue], 120):
+        ip = f"192.168.20.{rng.randint(10, 60)}"
+        sessions.append(site.client(t, ip, accepted=t < change))
+    sessions += [site.outbound(t) for t in _spread(rng, [mon], 60)]
+    return site, sessions
+
+
+def q243045(rng: random.Random) -> tuple[Site, list[Session]]:
+    site = Site("MAIL02", "adatum.example", "5.5.2650.21", rng)
+    tue, wed = dt.date(1999, 10, 26), dt.date(1999, 10, 27)
+    sessions = [site.inbound(t) for t in _spread(rng, [tue, wed], 130)]
+    # Allowed by the routing restriction: 192.168.42.0/24. The switch to "Do not
+    # reroute" on Wednesday 14:00 should stop them, and does not.
+    for t in _spread(rng, [tue, wed], 110):
+        sessions.append(site.client(t, f"192.168.42.{rng.randint(2, 30)}", accepted=True))
+    for t in _spread(rng, [tue, wed], 40):
+        sessions.append(site.client(t, f"192.168.50.{rng.randint(2, 30)}", accepted=False))
+    sessions += [site.outbound(t) for t in _spread(rng, [tue, wed], 60)]
+    return site, sessions
+
+
+def q179289(rng: random.Random) -> tuple[Site, list[Session]]:
+    site = Site("EXCHSRV", "woodgrove.example", "5.5.1960.4", rng)
+    tue, wed = dt.date(1997, 12, 2), dt.date(1997, 12, 3)
+    crash = dt.datetime(1997, 12, 2, 17, 27, 29)
+    back = dt.datetime(1997, 12, 2, 19, 5, 0)
+    sessions = []
+    times = _spread(rng, [tue, wed], 240)
+    for t in times:
+        if crash <= t < back:
+            continue  # the service is down: nothing is logged
+        sessions.append(site.inbound(t) if rng.random() < 0.65 else site.outbound(t))
+    # The connections open when the service died stop mid-session.
+    for seconds in (-40, -12, -3):
+        s = site.inbound(crash + dt.timedelta(seconds=seconds))
+        s.cut_after = rng.choice([4, 9, 12])
+        sessions.append(s)
+    return site, sessions
+
+
+def q168781(rng: random.Random) -> tuple[Site, list[Session]]:
+    site = Site("MAILGATE", "tailspin.example", "5.0.1460.8", rng)
+    mon, tue = dt.date(1999, 6, 7), dt.date(1999, 6, 8)
+    start = dt.datetime(1999, 6, 8, 8, 12)
+    smarthost = ("192.0.2.25", "relay.isp-west.example ESMTP Sendmail 8.8.8/8.8.8; ready")
+    sessions = [site.inbound(t) for t in _spread(rng, [mon, tue], 150)]
+    for t in _spread(rng, [mon, tue], 140):
+        refusal = "Relaying mail to <{rcpt}> is not allowed." if t >= start else None
+        sessions.append(site.outbound(t, via=smarthost, refusal=refusal))
+    return site, sessions
+
+
+@dataclass
+class Scenario:
+    name: str
+    kb: str
+    build: Callable[[random.Random], tuple[Site, list[Session]]]
+    maximum_from: dt.datetime | None  # the admin raised logging to Maximum then
+
+
+SCENARIOS = [
+    Scenario("healthy-baseline", "", healthy, dt.datetime(2000, 3, 15, 12, 0)),
+    Scenario(
+        "q256856-relay-prohibited-local", "Q256856", q256856, dt.datetime(2000, 5, 16, 10, 30)
+    ),
+    Scenario(
+        "q206968-relay-not-allowed-relayflags", "Q206968", q206968, dt.datetime(2000, 2, 8, 13, 0)
+    ),
+    Scenario("q243045-relay-after-change", "Q243045", q243045, dt.datetime(1999, 10, 27, 9, 0)),
+    Scenario("q179289-ims-crash-relayflags", "Q179289", q179289, dt.datetime(1997, 12, 2, 12, 0)),
+    Scenario("q168781-immediate-outbound-550", "Q168781", q168781, dt.datetime(1999, 6, 8, 9, 30)),
+]
+
+
+def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
+    """Write one scenario's logs under ``root/imcdata/log`` and return its truth."""
+    rng = random.Random(f"{scenario.name}/{seed}")
+    site, sessions = scenario.build(rng)
+    sessions.sort(key=lambda s: s.start)
+    for s in sessions:
+        s.maximum = scenario.maximum_from is not None and s.start >= scenario.maximum_from
+    writer = ImsWriter(f"{site.server}.{site.domain}", site.build, rng)
+    folder = LogFolder(root / "imcdata" / "log")
+    i = 0
+    while i < len(sessions):
+        # Now and then the IMS reuses a file: several sessions in one.
+        take = 3 if rng.random() < 0.04 else 1
+        folder.write(writer, sessions[i : i + take])
+        i += take
+    return folder.truth
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("sample_logs"))
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    for scenario in SCENARIOS:
+        truth = write_scenario(scenario, args.out / scenario.name, seed=args.seed)
+        print(
+            f"{scenario.name}: {truth.files} files, {truth.lines} lines, "
+            f"sessions {dict(truth.sessions)}, RCPTs {truth.rcpts}, refused {truth.refused}"
+        )
+
+
+if __name__ == "__main__":
+    main()
