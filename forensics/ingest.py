@@ -105,15 +105,10 @@ def read_evidence(
     ims_items = [i for i in items if i.format == "ims"]
     if ims_items:
         lines = lines_frame(ims_items)
-        result = ims_reader.read(lines, date_order=date_order, engine=engine)
-        line_counts = lines.group_by("fid").len().sort("fid")
-        per_file_lines = dict(zip(line_counts["fid"], line_counts["len"], strict=True))
+        result = ims_reader.read(lines, len(ims_items), date_order=date_order, engine=engine)
         for fid, item in enumerate(ims_items):
-            stats[item.source] = (
-                result.records[fid],
-                result.unparsed_counts[fid],
-                per_file_lines.get(fid, 0),
-            )
+            records, unparsed = result.records[fid], result.unparsed_counts[fid]
+            stats[item.source] = (records, unparsed, records + unparsed + result.other_lines[fid])
         out.events = result.events
         out.unparsed = result.unparsed
     out.sessions, out.recipients = sessions.build(out.events, local_domains=local_domains)

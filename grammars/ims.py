@@ -38,7 +38,10 @@ __all__ = [
 _END = pp.StringEnd()
 
 # --- stage 1: the physical line ---------------------------------------------------
-_STAMP = t.stamp() + pp.Regex(r"[ \t]*:[ \t]?")
+# The separator needs a blank before its colon, as every IMS line has ("2:36:27 PM : ",
+# "17:20:01 : "). Without it "0:00:00" could read as time "0:00" then ":" in the regex
+# (which backtracks into the optional seconds) but not in pyparsing (which does not).
+_STAMP = t.stamp() + pp.Regex(r"[ \t]+:[ \t]?")
 _ARROW = pp.Regex(r"<<<|>>>")("arrow") + pp.Regex(r"[ \t]?")
 _IO = pp.Regex(r"IO: ?\|")("io")
 

@@ -32,9 +32,11 @@ from grammars.tokens import SMTP_VERBS
 class ImsResult:
     events: pl.DataFrame  # frames.EVENTS, in file and line order
     unparsed: pl.DataFrame  # frames.UNPARSED
-    # Per file number: events read and lines not read.
+    # Per file number: events read, lines not read, and the other lines (blank,
+    # IO shadows, continuations of a read record). The three add up to the lines.
     records: list[int]
     unparsed_counts: list[int]
+    other_lines: list[int]
 
 
 def _line_roles(lines: pl.DataFrame, engine: Engine) -> pl.DataFrame:
@@ -211,13 +213,13 @@ def _unparsed_rows(frame: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
 
 def read(
     lines: pl.DataFrame,
+    n_files: int,
     *,
     date_order: DateOrder = "mdy",
     engine: Engine = "fast",
 ) -> ImsResult:
-    """Read every IMS line at once. ``lines`` has ``fid`` (file number, 0..n-1 in
-    input order, contiguous), ``source``, ``line`` (1-based) and ``text``."""
-    n_files = int(lines["fid"].max()) + 1 if lines.height else 0
+    """Read every IMS line at once. ``lines`` has ``fid`` (file number, 0..n_files-1
+    in input order, contiguous), ``source``, ``line`` (1-based) and ``text``."""
     df = _line_roles(lines, engine)
     recs = _records(df)
     stage2 = extract(recs["payload"], ims.PAYLOAD, engine)
@@ -227,7 +229,10 @@ def read(
     events = frames.conform(good.filter(~pl.col("shadow")), frames.EVENTS)
 
     failed = recs.filter(~pl.col("matched")).select("fid", "rec", pl.col("error").alias("why"))
-    failed_lines = df.join(failed, on=["fid", "rec"], how="inner").filter(pl.col("role") != "blank")
+    # A failed record's own lines; orphans inside its span are counted once, below.
+    failed_lines = df.join(failed, on=["fid", "rec"], how="inner").filter(
+        pl.col("role").is_in(["start", "wrap", "reply_cont"])
+    )
     unparsed = pl.concat(
         [
             _unparsed_rows(
@@ -248,6 +253,16 @@ def read(
         table = dict(zip(counts[fid.name].to_list(), counts["count"].to_list(), strict=True))
         return [table.get(i, 0) for i in range(n_files)]
 
+    good_keys = good.select("fid", "rec")
+    other_fids = pl.concat(
+        [
+            df.filter(pl.col("role") == "blank")["fid"],
+            good.filter(pl.col("shadow"))["fid"],
+            df.filter(pl.col("role").is_in(["wrap", "reply_cont"])).join(
+                good_keys, on=["fid", "rec"], how="semi"
+            )["fid"],
+        ]
+    )
     orphan_fids = df.filter(pl.col("role") == "orphan")["fid"]
     unparsed_fids = pl.concat([orphan_fids, failed_lines["fid"]])
     return ImsResult(
@@ -255,4 +270,5 @@ def read(
         unparsed=unparsed,
         records=per_file(good.filter(~pl.col("shadow"))["fid"]),
         unparsed_counts=per_file(unparsed_fids),
+        other_lines=per_file(other_fids),
     )

@@ -1,0 +1,37 @@
+"""DESIGN principle 1: the vectorized path and the pyparsing path give identical
+frames on every fixture, every corpus excerpt and every sample scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from forensics.ingest import ingest
+from tests.conftest import IMS_CORPUS, IMS_FIXTURES, SAMPLES, corpus, scenario_dirs
+
+
+def assert_same(path: Path, **options) -> None:
+    fast = ingest([path], engine="fast", **options)
+    exact = ingest([path], engine="exact", **options)
+    for name, frame in fast.as_dict().items():
+        try:
+            assert_frame_equal(frame, getattr(exact, name), check_exact=True)
+        except AssertionError as exc:
+            raise AssertionError(f"{path}: frame {name!r} differs between paths") from exc
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in IMS_FIXTURES.iterdir()))
+def test_fixture(name):
+    assert_same(IMS_FIXTURES / name, date_order="dmy" if "dmy" in name else "mdy")
+
+
+def test_corpus_excerpts():
+    assert_same(corpus(IMS_CORPUS))
+
+
+@pytest.mark.parametrize("folder", scenario_dirs(), ids=lambda p: p.name)
+def test_sample_scenario(folder):
+    assert folder.is_relative_to(SAMPLES)
+    assert_same(folder)
