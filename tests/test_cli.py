@@ -1,0 +1,139 @@
+"""The command line, through click's CliRunner (and once as a real process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from forensics import frames as schemas
+from forensics.cli import cli
+from forensics.errors import EXIT_OK, EXIT_USAGE, InputError
+from tests.conftest import IMS_FIXTURES, SAMPLES
+
+SCENARIO = SAMPLES / "q256856-relay-prohibited-local"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_parse_writes_every_frame_with_its_schema(tmp_path):
+    result = run("parse", SCENARIO, "--out", tmp_path / "frames")
+    assert result.exit_code == EXIT_OK, result.output
+    for name, schema in schemas.ALL.items():
+        frame = pl.read_parquet(tmp_path / "frames" / f"{name}.parquet")
+        assert frame.schema == schema, name
+    sessions = pl.read_parquet(tmp_path / "frames" / "sessions.parquet")
+    assert f"Sessions:   {sessions.height:,} " in result.output
+    inputs = pl.read_parquet(tmp_path / "frames" / "inputs.parquet")
+    assert inputs["sha256"].str.len_chars().to_list() == [64] * inputs.height
+
+
+def test_parse_writes_empty_frames_too(tmp_path):
+    result = run("parse", IMS_FIXTURES / "outbound_reschedule_lf.LOG", "--out", tmp_path)
+    assert result.exit_code == EXIT_OK, result.output
+    assert pl.read_parquet(tmp_path / "recipients.parquet").schema == schemas.RECIPIENTS
+    assert pl.read_parquet(tmp_path / "unparsed.parquet").height == 0
+
+
+def test_formats_lists_what_is_read_and_what_each_file_was_taken_for(tmp_path):
+    listing = run("formats")
+    assert listing.exit_code == EXIT_OK and "ims " in listing.output
+    (tmp_path / "L0000000.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    (tmp_path / "readme.txt").write_text("hello\n")
+    taken = run("formats", tmp_path)
+    lines = taken.output.splitlines()
+    assert lines[0].split() == ["ims", "L0000000.LOG", "(utf-8)"]
+    assert lines[1].startswith("unknown    readme.txt")
+
+
+def test_analyze_writes_the_report_and_names_skipped_files(tmp_path):
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "L0000000.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    (evidence / "core.dmp").write_bytes(bytes(range(256)) * 8)
+    report = tmp_path / "out" / "report.html"
+    report.parent.mkdir()
+    result = run("analyze", evidence, "-o", report)
+    assert result.exit_code == EXIT_OK, result.output
+    assert "skipped: core.dmp: binary content" in result.output
+    assert f"report: {report}" in result.output
+    html = report.read_text()
+    assert "L0000000.LOG" in html and "core.dmp" in html
+    assert "bob@elsewhere.example" in html  # the refused recipient
+
+
+def test_log_content_cannot_become_markup(tmp_path):
+    hostile = [
+        "5/13/00 2:36:27 PM : A connection was accepted from <img src=x onerror=alert(1)>.",
+        "5/13/00 2:36:27 PM : <<< HELO <script>alert('helo')</script>",
+        '5/13/00 2:36:27 PM : <<< MAIL FROM:<"><script>alert(2)</script>@x.example>',
+        "5/13/00 2:36:28 PM : <<< RCPT TO:<<svg/onload=alert(3)>@y.example>",
+        "5/13/00 2:36:28 PM : >>> 550 <b onmouseover=alert(4)>Relaying is prohibited</b>",
+    ]
+    (tmp_path / "L0000000.LOG").write_text("\r\n".join(hostile) + "\r\n")
+    report = tmp_path / "r.html"
+    assert run("analyze", tmp_path / "L0000000.LOG", "-o", report).exit_code == EXIT_OK
+    html = report.read_text()
+    for payload in ("<script>alert", "<svg/onload", "<b onmouseover", "<img src=x"):
+        assert payload not in html
+    assert "&lt;b onmouseover=alert(4)&gt;" in html
+
+
+def test_missing_path_is_one_line_and_exit_2(tmp_path):
+    result = run("analyze", tmp_path / "nope")
+    assert result.exit_code == EXIT_USAGE
+    assert result.output.strip().count("\n") == 0
+    assert result.output.startswith("smtp-forensics: error: ")
+    assert "no such file" in result.output and "Traceback" not in result.output
+
+
+def test_nothing_readable_exits_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing to see\n")
+    result = run("parse", tmp_path, "--out", tmp_path / "f")
+    assert result.exit_code == EXIT_USAGE
+    assert "nothing readable" in result.output
+
+
+def test_unwritable_output_exits_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run("analyze", IMS_FIXTURES / "inbound_medium.LOG", "-o", blocker / "r.html")
+    assert result.exit_code == EXIT_USAGE
+    assert "cannot write the report" in result.output
+
+
+def test_bad_option_value_exits_2():
+    result = run("analyze", SCENARIO, "--date-order", "yolo")
+    assert result.exit_code == EXIT_USAGE
+    assert "Invalid value for '--date-order'" in result.output
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = CliRunner().invoke(cli, ["--debug", "analyze", str(tmp_path / "nope")])
+    assert isinstance(result.exception, InputError)
+
+
+def test_evidence_is_not_touched_by_a_full_run(tmp_path):
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in SCENARIO.rglob("*") if p.is_file()}
+    assert run("analyze", SCENARIO, "-o", tmp_path / "r.html").exit_code == EXIT_OK
+    assert run("parse", SCENARIO, "--out", tmp_path / "f").exit_code == EXIT_OK
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in SCENARIO.rglob("*") if p.is_file()}
+    assert after == before
+
+
+@pytest.mark.parametrize("command", ["parse", "formats", "analyze"])
+def test_every_command_documents_an_example(command):
+    result = run(command, "--help")
+    assert result.exit_code == EXIT_OK and "smtp-forensics " + command in result.output
+
+
+def test_python_m_forensics_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "forensics", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.startswith("smtp-forensics, version ")
