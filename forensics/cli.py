@@ -20,7 +20,7 @@ from forensics.errors import (
     InputError,
     OutputError,
 )
-from forensics.ingest import Frames, read_evidence
+from forensics.ingest import Frames, ingest
 from forensics.knowledge import load
 from forensics.lineparse import ENGINES
 from forensics.report import html
@@ -116,10 +116,9 @@ def _reading_options(func: Any) -> Any:
 
 def _read(paths: tuple[Path, ...], **options: Any) -> Frames:
     try:
-        evidence = discover(paths)
+        frames = ingest(paths, **options)
     except NoInputError as exc:
         raise InputError(f"{exc}; check the path") from exc
-    frames = read_evidence(evidence, **options)
     summary = summarize(frames)
     for path, why in summary.skipped[:MAX_SKIP_LINES]:
         click.echo(f"skipped: {path}: {why}", err=True)

@@ -36,7 +36,7 @@ class Evidence:
     """One input file and what discovery learned of it."""
 
     source: str  # path relative to the input root: what findings cite
-    path: Path  # where it is on disk
+    path: str  # where it is on disk (a str: a Path per file costs more than hashing it)
     sha256: str = ""
     size: int = 0
     compression: str | None = None
@@ -50,20 +50,39 @@ class NoInputError(Exception):
     """A given path does not exist or holds no file at all."""
 
 
-def _open_readonly(path: Path) -> int:
-    # O_NOATIME keeps even the access time of the evidence as it was; the kernel
-    # allows it only to the file's owner (or root), so fall back quietly.
-    flags = os.O_RDONLY | getattr(os, "O_NOATIME", 0) | getattr(os, "O_BINARY", 0)
+class _NotAFile(OSError):
+    """A folder, device, socket or pipe where a file was expected."""
+
+
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    # A FIFO planted among the evidence must not block the run.
+    | getattr(os, "O_NONBLOCK", 0)
+)
+
+
+def _read_bytes(path: str) -> bytes:
+    """The whole file, read-only. O_NOATIME keeps even the access time of the
+    evidence as it was; the kernel allows it only to the owner (or root)."""
     try:
-        return os.open(path, flags)
+        fd = os.open(path, _READ_FLAGS | getattr(os, "O_NOATIME", 0))
     except PermissionError:
-        return os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-
-
-def _read_bytes(path: Path) -> bytes:
-    fd = _open_readonly(path)
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+        fd = os.open(path, _READ_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotAFile(0, "not a regular file")
+        want = info.st_size + 1  # one byte more than stat says: a short read is the end
+        data = os.read(fd, want)
+        if len(data) < want:
+            return data
+        chunks = [data]  # the file grew, or stat lied (some special file systems)
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _decompress(raw: bytes) -> tuple[bytes, str | None, str | None]:
@@ -118,10 +137,10 @@ def _decode(data: bytes) -> tuple[str | None, str]:
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     head = data[:4096]
     # UTF-16 without BOM shows a NUL in every other byte.
-    if len(head) >= 2 and head[1::2].count(0) > len(head) // 3 and head[0::2].count(0) == 0:
+    if 0 in head and head[1::2].count(0) > len(head) // 3 and head[0::2].count(0) == 0:
         return data.decode("utf-16-le", errors="replace"), "utf-16-le"
     # Text has few control bytes (a stray NUL in a log is still text); binaries many.
-    controls = sum(head.count(b) for b in _CONTROL_BYTES)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls * 20 > len(head):
         return None, "binary"
     try:
@@ -139,23 +158,15 @@ def sniff(text: str) -> str:
     return "unknown"
 
 
-def examine(path: Path, source: str) -> Evidence:
+def examine(path: str | Path, source: str) -> Evidence:
     """Read one file and learn what it is. Never raises for a bad file."""
-    item = Evidence(source=source, path=path)
+    item = Evidence(source=source, path=str(path))
     try:
-        info = path.stat()
+        raw = _read_bytes(str(path))
     except FileNotFoundError:
         item.format = "unreadable"
-        item.note = "dangling symbolic link" if path.is_symlink() else "vanished while reading"
+        item.note = "dangling symbolic link" if os.path.islink(path) else "vanished while reading"
         return item
-    except OSError as exc:
-        item.format, item.note = "unreadable", f"cannot stat: {exc.strerror or exc}"
-        return item
-    if not stat.S_ISREG(info.st_mode):
-        item.format, item.note = "unreadable", "not a regular file"
-        return item
-    try:
-        raw = _read_bytes(path)
     except OSError as exc:
         item.format, item.note = "unreadable", f"unreadable: {exc.strerror or exc}"
         return item
@@ -178,57 +189,65 @@ def examine(path: Path, source: str) -> Evidence:
     return item
 
 
-def _walk(root: Path, seen: set[tuple[int, int]]) -> Iterator[Path | tuple[Path, str]]:
-    """Files below ``root`` in a stable order, following directory links once each;
-    a link back into a folder already walked comes out as ``(path, note)``."""
+_LOOP = "symbolic link to a folder already read (loop or duplicate)"
+
+
+def _walk(
+    folder: str, rel: str, seen: set[tuple[int, int]]
+) -> Iterator[tuple[str, str, str | None]]:
+    """(path, relative path, note) of every file below ``folder``, in name order,
+    following folder links once each. Notes mark what is not to be read."""
     try:
-        info = root.stat()
-    except OSError:
-        yield root  # dangling link or unreadable: examine() says which
-        return
-    if not stat.S_ISDIR(info.st_mode):
-        yield root
-        return
-    key = (info.st_dev, info.st_ino)
-    if key in seen:
-        yield root, "symbolic link to a folder already read (loop or duplicate)"
-        return
-    seen.add(key)
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        yield root
+        info = os.stat(folder)
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            yield folder, rel, _LOOP
+            return
+        seen.add(key)
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        yield folder, rel, f"unreadable folder: {exc.strerror or exc}"
         return
     for entry in entries:
-        yield from _walk(Path(entry.path), seen)
+        child = f"{rel}/{entry.name}" if rel else entry.name
+        try:
+            is_dir = entry.is_dir()  # follows links; cached from the listing otherwise
+        except OSError:
+            is_dir = False
+        if is_dir:
+            yield from _walk(entry.path, child, seen)
+        else:
+            yield entry.path, child, None
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Evidence]:
     """Every file under ``paths``, examined. Raises :class:`NoInputError` when a path
     does not exist (a typo should stop the run, not yield an empty report)."""
+    return list(iter_discover(paths))
+
+
+def iter_discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Evidence]:
+    """:func:`discover`, one file at a time, so reading can start at once. The paths
+    are checked when this is called, before anything is read."""
     roots = [Path(p) for p in paths]
     for root in roots:
         if not root.exists() and not root.is_symlink():
             raise NoInputError(f"{root}: no such file or directory")
-    found: list[Evidence] = []
+    return _examine_all(roots)
+
+
+def _examine_all(roots: list[Path]) -> Iterator[Evidence]:
     seen: set[tuple[int, int]] = set()
     several = len(roots) > 1
     for root in roots:
-        for step in _walk(root, seen):
-            path, skip_note = step if isinstance(step, tuple) else (step, None)
-            if path == root:
-                rel = root.name
+        if not root.is_dir():
+            yield examine(root, root.name)
+            continue
+        for path, rel, note in _walk(str(root), root.name if several else "", seen):
+            if note == _LOOP:
+                yield Evidence(source=rel, path=path, format="link", note=note)
+            elif note:
+                yield Evidence(source=rel, path=path, format="unreadable", note=note)
             else:
-                rel = path.relative_to(root).as_posix()
-                if several:
-                    rel = f"{root.name}/{rel}"
-            if skip_note:
-                found.append(Evidence(source=rel, path=path, format="link", note=skip_note))
-                continue
-            if path != root and path.is_dir():
-                found.append(
-                    Evidence(source=rel, path=path, format="unreadable", note="unreadable folder")
-                )
-                continue
-            found.append(examine(path, rel))
-    return found
+                yield examine(path, rel)

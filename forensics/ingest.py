@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from forensics import frames, sessions
-from forensics.discover import Evidence, discover
+from forensics.discover import Evidence, iter_discover
 from forensics.lineparse import Engine
 from forensics.readers import ims as ims_reader
 from forensics.timeparse import DateOrder
@@ -39,36 +40,31 @@ class Frames:
         return written
 
 
+def _normalise(text: str) -> str:
+    """CRLF and CR alone become LF (str.splitlines would also split on form feeds and
+    Unicode separators, which would shift line numbers); a last line ends too."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
 def split_lines(text: str) -> list[str]:
-    """CRLF, LF and CR alone all end a line (str.splitlines would also split on
-    form feeds and Unicode separators, which would shift line numbers)."""
-    parts = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if parts and parts[-1] == "":
-        parts.pop()
-    return parts
+    return _normalise(text).split("\n")[:-1]
 
 
 def lines_frame(items: Sequence[Evidence]) -> pl.DataFrame:
-    """All lines of ``items`` as one frame: fid (position in items), source, line, text."""
-    texts: list[str] = []
-    counts: list[int] = []
-    for item in items:
-        parts = split_lines(item.text or "")
-        texts.extend(parts)
-        counts.append(len(parts))
-    ends = pl.Series("ends", counts, dtype=pl.UInt32).cum_sum()
-    row = pl.int_range(0, len(texts), dtype=pl.UInt32, eager=True)
-    fid = ends.search_sorted(row, side="right").cast(pl.UInt32)
-    starts = (ends - pl.Series(counts, dtype=pl.UInt32)).gather(fid)
-    sources = pl.Series("source", [i.source for i in items], dtype=pl.String)
-    return pl.DataFrame(
-        {
-            "fid": fid,
-            "source": sources.gather(fid) if len(texts) else pl.Series([], dtype=pl.String),
-            "line": row - starts + 1,
-            "text": pl.Series(texts, dtype=pl.String),
-        }
+    """All lines of ``items`` as one frame: fid (position in items), line, text.
+    The split happens in polars: one pass however many files there are."""
+    texts = [_normalise(item.text or "") for item in items]
+    counts = pl.Series([t.count("\n") for t in texts], dtype=pl.UInt32)
+    split = (
+        pl.DataFrame({"fid": pl.arange(0, len(texts), dtype=pl.UInt32, eager=True), "text": texts})
+        .filter(pl.col("text") != "")
+        .with_columns(pl.col("text").str.strip_suffix("\n").str.split("\n"))
+        .explode("text")
     )
+    row = pl.int_range(0, split.height, dtype=pl.UInt32, eager=True)
+    starts = (counts.cum_sum() - counts).gather(split["fid"])
+    return split.with_columns((row - starts + 1).alias("line")).select("fid", "line", "text")
 
 
 def _inputs(items: Sequence[Evidence], stats: dict[str, tuple[int, int, int]]) -> pl.DataFrame:
@@ -92,33 +88,81 @@ def _inputs(items: Sequence[Evidence], stats: dict[str, tuple[int, int, int]]) -
     return frames.conform(pl.DataFrame(rows, schema_overrides={"bytes": pl.UInt64}), frames.INPUTS)
 
 
+# Files are parsed in batches of about this many lines: each batch is parsed on a
+# worker thread (polars runs without the GIL) while the next is being read from
+# disk, and its text is released once parsed.
+BATCH_LINES = 100_000
+# Two batches in flight keep both cores busy: many polars operations use one thread.
+PARSE_WORKERS = 2
+
+
+@dataclass
+class _Batch:
+    events: pl.DataFrame
+    unparsed: pl.DataFrame
+    sessions: pl.DataFrame
+    recipients: pl.DataFrame
+    stats: dict[str, tuple[int, int, int]]  # source: (records, unparsed, lines)
+
+
+def _read_ims_batch(
+    items: list[Evidence], date_order: DateOrder, engine: Engine, local_domains: tuple[str, ...]
+) -> _Batch:
+    """IMS records and sessions never span files: a batch of whole files is complete."""
+    lines = lines_frame(items)
+    sources = pl.Series([i.source for i in items], dtype=pl.String)
+    result = ims_reader.read(lines, sources, date_order=date_order, engine=engine)
+    stats = {}
+    for fid, item in enumerate(items):
+        records, unparsed = result.records[fid], result.unparsed_counts[fid]
+        stats[item.source] = (records, unparsed, records + unparsed + result.other_lines[fid])
+        item.text = None  # parsed: the frames hold what matters now
+    found_sessions, recipients = sessions.build(result.events, local_domains=local_domains)
+    return _Batch(result.events, result.unparsed, found_sessions, recipients, stats)
+
+
 def read_evidence(
-    items: Sequence[Evidence],
+    items: Iterable[Evidence],
     *,
     date_order: DateOrder = "mdy",
     engine: Engine = "fast",
     local_domains: Iterable[str] = (),
 ) -> Frames:
-    """Evidence already discovered -> frames."""
+    """Evidence (a list, or discovery still under way) -> frames."""
+    domains = tuple(local_domains)
+    seen: list[Evidence] = []
+    batches: list[Future[_Batch]] = []
+    with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="parse") as worker:
+        batch: list[Evidence] = []
+        size = 0
+        for item in items:
+            seen.append(item)
+            if item.format != "ims":
+                continue
+            batch.append(item)
+            size += (item.text or "").count("\n")
+            if size >= BATCH_LINES:
+                batches.append(worker.submit(_read_ims_batch, batch, date_order, engine, domains))
+                batch, size = [], 0
+        if batch:
+            batches.append(worker.submit(_read_ims_batch, batch, date_order, engine, domains))
+        done = [b.result() for b in batches]
     out = Frames()
     stats: dict[str, tuple[int, int, int]] = {}
-    ims_items = [i for i in items if i.format == "ims"]
-    if ims_items:
-        lines = lines_frame(ims_items)
-        result = ims_reader.read(lines, len(ims_items), date_order=date_order, engine=engine)
-        for fid, item in enumerate(ims_items):
-            records, unparsed = result.records[fid], result.unparsed_counts[fid]
-            stats[item.source] = (records, unparsed, records + unparsed + result.other_lines[fid])
-        out.events = result.events
-        out.unparsed = result.unparsed
-    out.sessions, out.recipients = sessions.build(out.events, local_domains=local_domains)
-    inputs = _inputs(items, stats)
+    if done:
+        out.events = pl.concat([b.events for b in done])
+        out.unparsed = pl.concat([b.unparsed for b in done])
+        out.sessions = pl.concat([b.sessions for b in done])
+        out.recipients = pl.concat([b.recipients for b in done])
+        for b in done:
+            stats.update(b.stats)
+    inputs = _inputs(seen, stats)
     spans = out.events.group_by("source").agg(
         pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts")
     )
     out.inputs = frames.conform(
         inputs.drop("first_ts", "last_ts").join(
-            spans, left_on="path", right_on="source", how="left"
+            spans, left_on="path", right_on="source", how="left", maintain_order="left"
         ),
         frames.INPUTS,
     )
@@ -132,7 +176,8 @@ def ingest(
     engine: Engine = "fast",
     local_domains: Iterable[str] = (),
 ) -> Frames:
-    """Paths -> frames. Raises :class:`forensics.discover.NoInputError` for a missing path."""
+    """Paths -> frames. Raises :class:`forensics.discover.NoInputError` for a missing
+    path (before anything is read)."""
     return read_evidence(
-        discover(paths), date_order=date_order, engine=engine, local_domains=local_domains
+        iter_discover(paths), date_order=date_order, engine=engine, local_domains=local_domains
     )

@@ -8,7 +8,8 @@
 
 Both return the same frame: one string column per named group (empty captures are
 null in both, because pyparsing drops some empty tokens), ``matched`` and ``error``
-(pyparsing's message where nothing matched).
+(pyparsing's message where nothing matched). A null value is not text to parse:
+it gives nulls, ``matched`` false and no error, on either path.
 """
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ def _exact_rows(values: list[str | None], grammar: LineGrammar) -> pl.DataFrame:
     matched: list[bool] = []
     errors: list[str | None] = []
     for value in values:
+        if value is None:
+            for g in grammar.groups:
+                columns[g].append(None)
+            matched.append(False)
+            errors.append(None)
+            continue
         try:
-            found = grammar.element.parse_string(value or "", parse_all=True).as_dict()
+            found = grammar.element.parse_string(value, parse_all=True).as_dict()
         except pp.ParseBaseException as exc:
             found, error = {}, f"{grammar.name}: {exc.msg} at column {exc.col}"
         else:
@@ -59,6 +66,27 @@ def _exact_rows(values: list[str | None], grammar: LineGrammar) -> pl.DataFrame:
     return _empty_to_null(frame, grammar.groups)
 
 
+# Below this many values one thread is as quick as two.
+_PARALLEL_MIN = 50_000
+
+
+def _extract_parallel(values: pl.Series, regex: str) -> pl.DataFrame:
+    """``str.extract_groups`` runs on one core; slices collected together run on all."""
+    parts = pl.thread_pool_size()
+    if parts < 2 or values.len() < _PARALLEL_MIN:
+        return values.str.extract_groups(regex).struct.unnest()
+    size = -(-values.len() // parts)
+    plans = [
+        values.slice(i * size, size)
+        .to_frame("v")
+        .lazy()
+        .select(pl.col("v").str.extract_groups(regex))
+        .unnest("v")
+        for i in range(parts)
+    ]
+    return pl.concat(pl.collect_all(plans))
+
+
 def extract(
     values: pl.Series, grammar: LineGrammar, engine: Engine = "fast", *, fallback: bool = True
 ) -> pl.DataFrame:
@@ -66,11 +94,23 @@ def extract(
 
     ``fallback=False`` leaves the fast path's misses unmatched: the differential
     tests use it to check the regex twin on its own."""
-    values = values.fill_null("")
     if engine == "exact":
         return _exact_rows(values.to_list(), grammar)
-    whole = "^(?P<" + _MATCH_GROUP + ">" + grammar.regex[1:-1] + ")$"
-    found = values.str.extract_groups(whole).struct.unnest()
+    if grammar.head_regex is not None and grammar.tail is not None:
+        # Match the head only; the tail is the rest of the text (see LineGrammar).
+        head = "^(?P<" + _MATCH_GROUP + ">" + grammar.head_regex[1:] + ")"
+        found = _extract_parallel(values, head)
+        # Any newline makes ".*$" fail in the full grammar: such values do not match.
+        plain = ~values.str.contains("\n", literal=True).fill_null(False)
+        found = found.with_columns(
+            pl.when(plain).then(pl.col(_MATCH_GROUP)).alias(_MATCH_GROUP),
+            pl.when(plain)
+            .then(values.str.slice(found[_MATCH_GROUP].str.len_chars()))
+            .alias(grammar.tail),
+        )
+    else:
+        whole = "^(?P<" + _MATCH_GROUP + ">" + grammar.regex[1:-1] + ")$"
+        found = _extract_parallel(values, whole)
     frame = _empty_to_null(
         found.select(
             *[pl.col(g) for g in grammar.groups],
@@ -79,16 +119,42 @@ def extract(
         ),
         grammar.groups,
     )
-    missed = (~frame["matched"]).arg_true()
+    missed = (~frame["matched"] & values.is_not_null()).arg_true()
     if missed.len() == 0 or not fallback:
         return frame
     # The few values the twin could not take: pyparsing decides, and explains.
-    fallback = _exact_rows(values.gather(missed).to_list(), grammar)
+    return _replace_rows(frame, missed, _exact_rows(values.gather(missed).to_list(), grammar))
+
+
+def _replace_rows(frame: pl.DataFrame, rows: pl.Series, values: pl.DataFrame) -> pl.DataFrame:
     return (
         frame.with_row_index("_i")
-        .update(fallback.with_columns(missed.alias("_i")), on="_i", include_nulls=True)
+        .update(values.with_columns(rows.alias("_i")), on="_i", include_nulls=True)
         .drop("_i")
     )
+
+
+def extract_guarded(
+    values: pl.Series,
+    grammar: LineGrammar,
+    *,
+    common: LineGrammar,
+    phrase: str,
+    engine: Engine = "fast",
+) -> pl.DataFrame:
+    """``extract`` with ``grammar``, computed on the fast path as ``common`` (the same
+    grammar less alternatives that need ``phrase`` in the text) on every value, and
+    as ``grammar`` itself only on the values that contain ``phrase``."""
+    if engine == "exact":
+        return extract(values, grammar, "exact")
+    frame = extract(values, common).with_columns(
+        [pl.lit(None, pl.String).alias(g) for g in grammar.groups if g not in common.groups]
+    )
+    frame = frame.select(*grammar.groups, "matched", "error")
+    rows = values.str.contains(phrase, literal=True).fill_null(False).arg_true()
+    if rows.len() == 0:
+        return frame
+    return _replace_rows(frame, rows, extract(values.gather(rows), grammar))
 
 
 def matches(values: pl.Series, grammar: LineGrammar, engine: Engine = "fast") -> pl.Series:

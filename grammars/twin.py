@@ -22,7 +22,7 @@ from functools import cached_property
 
 import pyparsing as pp
 
-__all__ = ["LineGrammar", "compile_grammar", "named_groups", "to_regex"]
+__all__ = ["LineGrammar", "compile_grammar", "compile_head_tail", "named_groups", "to_regex"]
 
 
 _META = set("\\.+*?()|[]{}^$")
@@ -99,22 +99,44 @@ def named_groups(grammar: pp.ParserElement) -> list[str]:
 
 @dataclass(frozen=True)
 class LineGrammar:
-    """A grammar with its derived regex twin: the unit both parsing paths share."""
+    """A grammar with its derived regex twin: the unit both parsing paths share.
+
+    ``head`` and ``tail``: when the grammar is ``head + ANY_TEXT(tail) + StringEnd``,
+    the fast path may match only ``head`` and take the rest of the text as ``tail``
+    (the same result, since ``.*$`` takes whatever follows, without running the
+    regex engine over the whole of every line)."""
 
     name: str
     element: pp.ParserElement
+    head: pp.ParserElement | None = None
+    tail: str | None = None
 
     @cached_property
     def regex(self) -> str:
         return to_regex(self.element)
 
     @cached_property
+    def head_regex(self) -> str | None:
+        return None if self.head is None else to_regex(self.head)[:-1]  # unanchored end
+
+    @cached_property
     def groups(self) -> tuple[str, ...]:
         return tuple(named_groups(self.element))
 
 
-def compile_grammar(name: str, element: pp.ParserElement) -> LineGrammar:
-    """Wrap a finished grammar: no implicit whitespace skipping, no tab expansion."""
+def _finish(name: str, element: pp.ParserElement) -> pp.ParserElement:
     element = element.leave_whitespace().parse_with_tabs()
     element.set_name(name)
-    return LineGrammar(name, element)
+    return element
+
+
+def compile_grammar(name: str, element: pp.ParserElement) -> LineGrammar:
+    """Wrap a finished grammar: no implicit whitespace skipping, no tab expansion."""
+    return LineGrammar(name, _finish(name, element))
+
+
+def compile_head_tail(name: str, head: pp.ParserElement, tail: str) -> LineGrammar:
+    """``head + <rest of the text as tail> + end``, with the head-only fast path."""
+    any_text = pp.Regex(r".*")(tail)
+    element = _finish(name, head + any_text + pp.StringEnd())
+    return LineGrammar(name, element, _finish(name + "-head", head.copy()), tail)

@@ -35,3 +35,14 @@ def test_corpus_excerpts():
 def test_sample_scenario(folder):
     assert folder.is_relative_to(SAMPLES)
     assert_same(folder)
+
+
+def test_reading_in_batches_gives_the_same_frames(monkeypatch):
+    """Files are parsed in batches on worker threads; the result must not depend on
+    where the batches fall or which finishes first."""
+    folder = SAMPLES / "q243045-relay-after-change"
+    whole = ingest([folder])
+    monkeypatch.setattr("forensics.ingest.BATCH_LINES", 97)
+    batched = ingest([folder])
+    for name, frame in whole.as_dict().items():
+        assert_frame_equal(frame, getattr(batched, name), check_exact=True)

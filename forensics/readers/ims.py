@@ -22,10 +22,11 @@ import polars as pl
 
 from forensics import frames
 from forensics.auth import MASK, mask_base64, ntlm_user
-from forensics.lineparse import Engine, extract, matches
-from forensics.timeparse import DateOrder, timestamp
+from forensics.lineparse import Engine, extract, extract_guarded, matches
+from forensics.timeparse import DateOrder, timestamps
 from grammars import ims
 from grammars.tokens import SMTP_VERBS
+from grammars.twin import LineGrammar
 
 
 @dataclass
@@ -39,31 +40,51 @@ class ImsResult:
     other_lines: list[int]
 
 
+# What a physical line is to the record structure.
+ROLE = pl.Enum(["blank", "start", "wrap", "reply_cont", "orphan"])
+
+
+def _where(values: pl.Series, mask: pl.Series, grammar: LineGrammar, engine: Engine) -> pl.Series:
+    """``matches`` on the rows of ``mask`` only (false elsewhere): the record-start
+    grammars matter only for the few lines with no stamp, arrow or IO marker."""
+    rows = mask.arg_true()
+    out = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
+    if rows.len():
+        out = out.scatter(rows, matches(values.gather(rows), grammar, engine))
+    return out
+
+
 def _line_roles(lines: pl.DataFrame, engine: Engine) -> pl.DataFrame:
-    """Stage 1: split physical lines and tell record starts from continuations."""
+    """Stage 1: split physical lines and tell record starts from continuations.
+
+    ``rec`` numbers records across all files (a continuation carries the number of
+    the record above it); ``has_above`` says whether that record is in its file."""
     split = extract(lines["text"], ims.LINE, engine).drop("matched", "error")
+    marked = split.select(
+        pl.col("d1").is_not_null() | pl.col("arrow").is_not_null() | pl.col("io").is_not_null()
+    ).to_series()
     body = split["body"]
-    df = pl.concat([lines, split], how="horizontal").with_columns(
-        matches(body, ims.STARTER, engine).alias("starter"),
-        matches(body, ims.REPLY_HEAD, engine).alias("reply_head"),
-        matches(body, ims.DASH_REPLY, engine).alias("dash"),
-    )
-    marked = pl.col("d1").is_not_null() | pl.col("arrow").is_not_null() | pl.col("io").is_not_null()
-    blank = ~marked & pl.col("body").is_null() & pl.col("quote").is_null()
+    unmarked = ~marked
+    starter = _where(body, unmarked, ims.STARTER, engine)
+    reply_head = _where(body, unmarked, ims.REPLY_HEAD, engine)
     # "250-XEXCH50" under "250-server Hello": the next line of a multi-line reply.
-    reply_cont = (
-        ~marked & pl.col("reply_head") & pl.col("dash").shift(1, fill_value=False).over("fid")
-    )
-    start = marked | (pl.col("starter") & pl.col("indent").is_null() & ~reply_cont)
+    follows = unmarked & reply_head & (lines["line"] > 1)
+    reply_cont = _where(body.shift(1), follows, ims.DASH_REPLY, engine)
+    df = pl.concat([lines.select("fid", "line", "text"), split], how="horizontal")
     df = df.with_columns(
-        blank.alias("blank"), reply_cont.alias("reply_cont"), start.alias("start")
-    ).with_columns(pl.col("start").cast(pl.UInt32).cum_sum().over("fid").alias("rec"))
+        marked.alias("marked"),
+        (unmarked & body.is_null() & split["quote"].is_null()).alias("blank"),
+        reply_cont.alias("reply_cont"),
+        (marked | (starter & split["indent"].is_null() & ~reply_cont)).alias("start"),
+    ).with_columns(pl.col("start").cum_sum().cast(pl.UInt32).alias("rec"))
+    # Records numbered before this file's first line belong to other files.
+    base = pl.when(pl.col("line") == 1).then(pl.col("rec") - pl.col("start")).forward_fill()
     role = (
         pl.when("blank")
         .then(pl.lit("blank"))
         .when("start")
         .then(pl.lit("start"))
-        .when(pl.col("rec") == 0)
+        .when(pl.col("rec") == base)
         .then(pl.lit("orphan"))
         .when("reply_cont")
         .then(pl.lit("reply_cont"))
@@ -71,25 +92,29 @@ def _line_roles(lines: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         .then(pl.lit("wrap"))  # KB excerpts re-wrapped and indented by editors
         .otherwise(pl.lit("orphan"))
     )
-    return df.with_columns(role.alias("role"))
+    return df.with_columns(role.cast(ROLE).alias("role"))
 
 
 def _records(df: pl.DataFrame) -> pl.DataFrame:
     """Stage 1 -> logical records: each start line with its continuations joined."""
     stripped = pl.col("text").str.strip_chars_start(" \t")
     conts = (
-        df.filter(pl.col("role").is_in(["wrap", "reply_cont"]))
-        .group_by("fid", "rec", maintain_order=True)
+        df.select("rec", "role", "text")
+        .filter(pl.col("role").is_in(["wrap", "reply_cont"]))
+        .group_by("rec")
         .agg(
             stripped.filter(pl.col("role") == "wrap").str.join(" ").alias("wrap"),
             stripped.filter(pl.col("role") == "reply_cont").str.join("\n").alias("more"),
         )
         .with_columns(pl.col("wrap", "more").replace("", None))
     )
-    recs = df.filter(pl.col("role") == "start").join(conts, on=["fid", "rec"], how="left")
-    payload = pl.concat_str(
-        [pl.col("body").fill_null(""), pl.lit(" ") + pl.col("wrap")], ignore_nulls=True
+    recs = (
+        df.filter(pl.col("role") == "start")
+        .drop("text", "indent", "marked", "blank", "reply_cont", "start", "role")
+        .join(conts, on="rec", how="left", maintain_order="left")
     )
+    body = pl.col("body").fill_null("")
+    payload = pl.when(pl.col("wrap").is_null()).then(body).otherwise(body + " " + pl.col("wrap"))
     # A KB editor's quotes around a whole excerpt line: drop the closing one too.
     payload = (
         pl.when((pl.col("quote") == '"') & payload.str.ends_with('"'))
@@ -122,15 +147,26 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
         # The rescheduling summary, or stamped text of no known kind.
         .otherwise(pl.lit("note"))
     )
-    recs = recs.with_columns(kind.alias("kind"))
-    is_reply = pl.col("kind") == "reply"
-    is_command = pl.col("kind") == "command"
+    recs = recs.with_columns(kind.alias("kind"), verb_up.alias("verb_up"))
+    # Flags computed once: the expressions below test them many times each.
+    recs = recs.with_columns(
+        (pl.col("kind") == "reply").alias("is_reply"),
+        (pl.col("kind") == "command").alias("is_command"),
+        (pl.col("kind") == "connect").alias("is_connect"),
+        (pl.col("kind") == "note").alias("is_note"),
+    )
+    verb_up = pl.col("verb_up")
+    is_reply, is_command = pl.col("is_reply"), pl.col("is_command")
     code = pl.coalesce("code", "rs_code").cast(pl.UInt16, strict=False)
     more_text = pl.col("more").str.replace_all(r"(?m)^[0-9]{3}[ \-]?", "")
-    reply_text = pl.concat_str([pl.col("text"), pl.lit("\n") + more_text], ignore_nulls=True)
+    reply_text = (
+        pl.when(pl.col("more").is_null())
+        .then(pl.col("text"))
+        .otherwise(pl.concat_str([pl.col("text"), pl.lit("\n") + more_text], ignore_nulls=True))
+    )
     mechanism = pl.col("arg").str.extract(r"^(\S+)")
     arg = (
-        pl.when(pl.col("kind") == "connect")
+        pl.when("is_connect")
         .then(pl.coalesce("in_host", "out_addr"))
         .when(pl.col("blob").is_not_null())
         .then(pl.coalesce(pl.lit("user=") + pl.col("blob_user"), pl.lit(MASK)))
@@ -138,7 +174,7 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
         .then(pl.concat_str([mechanism, pl.lit(MASK)], separator=" ", ignore_nulls=True))
         .when(is_command)
         .then(pl.col("arg"))
-        .when(pl.col("kind") == "note")
+        .when("is_note")
         # The IMS quotes the subject and doubles quotes inside it.
         .then(pl.col("rs_subject").str.strip_chars('"').str.replace_all('""', '"', literal=True))
     )
@@ -147,7 +183,7 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
         .then(pl.lit(MASK))  # AUTH challenges: NTLM ones describe the server's domain
         .when(is_reply)
         .then(reply_text.replace("", None))
-        .when(pl.col("kind") == "note")
+        .when("is_note")
         .then(pl.coalesce("rs_text", "payload"))
     )
     dir_hint = (
@@ -163,11 +199,11 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
     actor = (
         pl.when(is_reply)
         .then(pl.lit("server"))
-        .when(is_command | (pl.col("kind") == "connect"))
+        .when(is_command | pl.col("is_connect"))
         .then(pl.lit("client"))
     )
     recs = recs.with_columns(
-        timestamp(date_order).alias("ts"),
+        timestamps(recs.select("d1", "d2", "d3", "hh", "mi", "ss", "ampm"), date_order),
         code.alias("code"),
         pl.when(pl.col("blob").is_not_null())
         .then(pl.lit("AUTH"))
@@ -180,65 +216,80 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
         actor.alias("actor"),
     )
     # Maximum logging writes "IO: |<raw>" and then the same step parsed: the raw
-    # line is a shadow when the next record is the same reply code or verb.
+    # line is a shadow when the next record of its file is the same code or verb.
     key = pl.when(is_reply).then(pl.col("code").cast(pl.String)).otherwise(pl.col("verb"))
-    recs = recs.with_columns(key.alias("key"))
+    same_file_next = pl.col("fid").shift(-1) == pl.col("fid")
     shadow = (
         pl.col("io").is_not_null()
-        & pl.col("line").shift(-1).over("fid").is_not_null()
-        & pl.col("io").shift(-1).over("fid").is_null()
-        & (pl.col("key").shift(-1).over("fid") == pl.col("key"))
+        & same_file_next
+        & pl.col("io").shift(-1).is_null()
+        & (key.shift(-1) == key)
     ).fill_null(False)
-    # A session starts at each connection line and at each file's start.
-    is_conn = pl.col("kind") == "connect"
-    seq = is_conn.cast(pl.UInt32).cum_sum().over("fid") + (~is_conn.first().over("fid")).cast(
-        pl.UInt32
-    )
+    # A session starts at each connection line and at each file's first record;
+    # ``sid`` numbers them across files, ``seq`` within the file.
+    first_in_file = pl.col("fid") != pl.col("fid").shift(1).fill_null(-1)
+    starts = (pl.col("kind") == "connect") | first_in_file
+    recs = recs.with_columns(shadow.alias("shadow"), starts.cum_sum().cast(pl.UInt32).alias("sid"))
     recs = recs.with_columns(
-        shadow.alias("shadow"),
-        (pl.col("source") + pl.lit("#") + seq.cast(pl.String)).alias("session"),
+        (pl.col("sid") - pl.when(first_in_file).then(pl.col("sid") - 1).forward_fill()).alias("seq")
     )
-    direction = pl.col("dir_hint").drop_nulls().first().over("session")
-    return recs.with_columns(direction.alias("direction"))
+    directions = recs.group_by("sid").agg(
+        pl.col("dir_hint").drop_nulls().first().alias("direction")
+    )
+    return recs.join(directions, on="sid", how="left", maintain_order="left")
 
 
 def _unparsed_rows(frame: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
-    return frames.conform(
-        frame.with_columns(
-            reason.alias("reason"), mask_base64(pl.col("text")).str.slice(0, 200).alias("text")
-        ),
-        frames.UNPARSED,
+    return frame.select(
+        "fid",
+        "line",
+        reason.alias("reason"),
+        mask_base64(pl.col("text")).str.slice(0, 200).alias("text"),
     )
 
 
 def read(
     lines: pl.DataFrame,
-    n_files: int,
+    sources: pl.Series,
     *,
     date_order: DateOrder = "mdy",
     engine: Engine = "fast",
 ) -> ImsResult:
-    """Read every IMS line at once. ``lines`` has ``fid`` (file number, 0..n_files-1
-    in input order, contiguous), ``source``, ``line`` (1-based) and ``text``."""
+    """Read every IMS line at once. ``lines`` has ``fid`` (index into ``sources``,
+    files in order and contiguous), ``line`` (1-based) and ``text``."""
+    n_files = sources.len()
     df = _line_roles(lines, engine)
     recs = _records(df)
-    stage2 = extract(recs["payload"], ims.PAYLOAD, engine)
-    recs = pl.concat([recs.drop("text", "indent"), stage2], how="horizontal")
+    stage2 = extract_guarded(
+        recs["payload"],
+        ims.PAYLOAD,
+        common=ims.PAYLOAD_COMMON,
+        phrase=ims.RESCHEDULE_PHRASE,
+        engine=engine,
+    )
+    recs = pl.concat([recs, stage2], how="horizontal")
     good = _events(recs.filter(pl.col("matched")), date_order)
+    kept = good.select([*(c for c in frames.EVENTS if c in good.columns), "fid", "seq", "shadow"])
+    kept = kept.filter(~pl.col("shadow"))
+    source = sources.gather(kept["fid"])
+    events = frames.conform(
+        kept.with_columns(
+            source.alias("source"),
+            (source + pl.lit("#") + kept["seq"].cast(pl.String)).alias("session"),
+        ),
+        frames.EVENTS,
+    )
 
-    events = frames.conform(good.filter(~pl.col("shadow")), frames.EVENTS)
-
-    failed = recs.filter(~pl.col("matched")).select("fid", "rec", pl.col("error").alias("why"))
+    roles = df.select("fid", "line", "rec", "role", "text")
+    failed = recs.filter(~pl.col("matched")).select("rec", pl.col("error").alias("why"))
     # A failed record's own lines; orphans inside its span are counted once, below.
-    failed_lines = df.join(failed, on=["fid", "rec"], how="inner").filter(
+    failed_lines = roles.join(failed, on="rec", how="inner").filter(
         pl.col("role").is_in(["start", "wrap", "reply_cont"])
     )
+    orphans = roles.filter(pl.col("role") == "orphan")
     unparsed = pl.concat(
         [
-            _unparsed_rows(
-                df.filter(pl.col("role") == "orphan"),
-                pl.lit("not part of any IMS log record"),
-            ),
+            _unparsed_rows(orphans, pl.lit("not part of any IMS log record")),
             _unparsed_rows(
                 failed_lines,
                 pl.when(pl.col("role") == "start")
@@ -246,29 +297,28 @@ def read(
                 .otherwise(pl.lit("continues an unreadable record")),
             ),
         ]
-    ).sort("source", "line")
+    ).sort("fid", "line")
+    unparsed = frames.conform(
+        unparsed.with_columns(sources.gather(unparsed["fid"]).alias("source")), frames.UNPARSED
+    )
 
     def per_file(fid: pl.Series) -> list[int]:
         counts = fid.value_counts()
         table = dict(zip(counts[fid.name].to_list(), counts["count"].to_list(), strict=True))
         return [table.get(i, 0) for i in range(n_files)]
 
-    good_keys = good.select("fid", "rec")
+    continuations = roles.filter(pl.col("role").is_in(["wrap", "reply_cont"]))
     other_fids = pl.concat(
         [
-            df.filter(pl.col("role") == "blank")["fid"],
+            roles.filter(pl.col("role") == "blank")["fid"],
             good.filter(pl.col("shadow"))["fid"],
-            df.filter(pl.col("role").is_in(["wrap", "reply_cont"])).join(
-                good_keys, on=["fid", "rec"], how="semi"
-            )["fid"],
+            continuations.join(good.select("rec"), on="rec", how="semi")["fid"],
         ]
     )
-    orphan_fids = df.filter(pl.col("role") == "orphan")["fid"]
-    unparsed_fids = pl.concat([orphan_fids, failed_lines["fid"]])
     return ImsResult(
         events=events,
         unparsed=unparsed,
-        records=per_file(good.filter(~pl.col("shadow"))["fid"]),
-        unparsed_counts=per_file(unparsed_fids),
+        records=per_file(kept["fid"]),
+        unparsed_counts=per_file(pl.concat([orphans["fid"], failed_lines["fid"]])),
         other_lines=per_file(other_fids),
     )
