@@ -28,7 +28,7 @@ def write_folder(out: Path, files: int, seed: int = 1) -> Truth:
             s = site.outbound(t)
         else:
             s = site.client(t, f"192.168.1.{rng.randint(2, 250)}", accepted=rng.random() < 0.7)
-        s.maximum = (i // 1000) % 3 == 2  # a third of the files at Maximum logging
+        s.maximum = (i // 1000) % 10 == 9  # one block of files in ten at Maximum logging
         folder.write(writer, [s])
     return folder.truth
 

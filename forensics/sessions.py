@@ -18,17 +18,26 @@ _IP = rf"^\[?(?:{tokens.IPV4.pattern}|{tokens.IPV6.pattern})\]?$"
 _HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9\-_]*(?:\.[A-Za-z0-9\-_]+)+\.?$"
 
 
+def fill_within(value: pl.Expr, segment: pl.Expr) -> pl.Expr:
+    """``value`` carried forward over nulls, but never across a ``segment`` change.
+    Events are in file and line order, so sessions are contiguous runs: this needs
+    no grouping at all."""
+    owner = pl.when(value.is_not_null()).then(segment).forward_fill()
+    return pl.when(owner == segment).then(value.forward_fill())
+
+
 def _with_replies(events: pl.DataFrame) -> pl.DataFrame:
     """Each command with the first reply given to it (a reply belongs to the latest
     command before it in its session), and whether any later reply to it succeeded
-    (DATA: 354 first, then the end-of-data reply)."""
-    ev = events.with_row_index("_row")
+    (DATA: 354 first, then the end-of-data reply). Adds ``_seg``, a number per
+    session run, for the steps that follow."""
+    ev = events.with_row_index("_row").with_columns(
+        (pl.col("session") != pl.col("session").shift(1)).fill_null(True).cum_sum().alias("_seg")
+    )
     ev = ev.with_columns(
-        pl.when(pl.col("kind") == "command")
-        .then(pl.col("_row"))
-        .forward_fill()
-        .over("session")
-        .alias("_cmd")
+        fill_within(
+            pl.when(pl.col("kind") == "command").then(pl.col("_row")), pl.col("_seg")
+        ).alias("_cmd")
     )
     replies = (
         ev.filter((pl.col("kind") == "reply") & pl.col("_cmd").is_not_null())
@@ -41,7 +50,7 @@ def _with_replies(events: pl.DataFrame) -> pl.DataFrame:
             (pl.col("code") >= 400).any().alias("r_bad"),
         )
     )
-    return ev.join(replies, left_on="_row", right_on="_cmd", how="left")
+    return ev.join(replies, left_on="_row", right_on="_cmd", how="left", maintain_order="left")
 
 
 def _paths(ev: pl.DataFrame) -> pl.DataFrame:
@@ -65,16 +74,13 @@ def build(
         return frames.empty(frames.SESSIONS), frames.empty(frames.RECIPIENTS)
     ev = _paths(_with_replies(events))
     # The sender of the current transaction, carried to the RCPTs that follow it.
-    ev = ev.with_columns(
+    sender = (
         pl.when(pl.col("verb") == "MAIL")
         .then(pl.col("_addr"))
         .when(pl.col("verb") == "RSET")
         .then(pl.lit(""))
-        .forward_fill()
-        .over("session")
-        .replace("", None)
-        .alias("_sender")
     )
+    ev = ev.with_columns(fill_within(sender, pl.col("_seg")).replace("", None).alias("_sender"))
     connect = (
         ev.filter(pl.col("kind") == "connect")
         .group_by("session")
@@ -86,7 +92,9 @@ def build(
         .alias("remote_ip")
     )
     domains = sorted({d.lower().strip(".") for d in local_domains})
-    rcpt = ev.filter(pl.col("verb") == "RCPT").join(remote, on="session", how="left")
+    rcpt = ev.filter(pl.col("verb") == "RCPT").join(
+        remote, on="session", how="left", maintain_order="left"
+    )
     rcpt_domain = pl.col("_addr").str.extract(r"@([^@]+)$").str.to_lowercase().str.strip_chars(".")
     recipients = rcpt.select(
         "session",
@@ -110,7 +118,8 @@ def build(
     verb, kind, code = pl.col("verb"), pl.col("kind"), pl.col("code")
     first_word = pl.col("text").str.extract(r"^(\S+)")
     helo_reply = pl.col("r_text").str.extract(r"^(\S+)")
-    per_session = ev.group_by("session", maintain_order=True).agg(
+    per_session = ev.group_by("_seg", maintain_order=True).agg(
+        pl.col("session").first(),
         pl.col("source").first(),
         pl.col("ts").min().alias("start"),
         pl.col("ts").max().alias("end"),
@@ -141,7 +150,9 @@ def build(
         pl.col("accepted").fill_null(False).sum().alias("rcpt_accepted"),
         (~pl.col("accepted")).fill_null(False).sum().alias("rcpt_refused"),
     )
-    s = per_session.join(remote, on="session", how="left").join(counts, on="session", how="left")
+    s = per_session.join(remote, on="session", how="left", maintain_order="left").join(
+        counts, on="session", how="left", maintain_order="left"
+    )
     s = s.with_columns(pl.col("rcpt_total", "rcpt_accepted", "rcpt_refused").fill_null(0))
     plausible = lambda e: pl.when(e.str.contains(_HOSTNAME)).then(e)  # noqa: E731
     local_host = (

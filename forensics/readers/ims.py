@@ -23,6 +23,7 @@ import polars as pl
 from forensics import frames
 from forensics.auth import MASK, mask_base64, ntlm_user
 from forensics.lineparse import Engine, extract, extract_guarded, matches
+from forensics.sessions import fill_within
 from forensics.timeparse import DateOrder, timestamps
 from grammars import ims
 from grammars.tokens import SMTP_VERBS
@@ -125,8 +126,11 @@ def _records(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _ntlm_users(blobs: pl.Series) -> pl.Series:
-    # Only AUTH continuation rows reach here: a handful per session at most.
-    return pl.Series([ntlm_user(b) if b else None for b in blobs.to_list()], dtype=pl.String)
+    """The user named in each AUTH blob. Python per blob, but only on the rows that
+    hold one: a few per authenticated session."""
+    rows = blobs.is_not_null().arg_true()
+    users = pl.Series([ntlm_user(b) for b in blobs.gather(rows).to_list()], dtype=pl.String)
+    return pl.Series([None] * blobs.len(), dtype=pl.String).scatter(rows, users)
 
 
 def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
@@ -233,10 +237,15 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
     recs = recs.with_columns(
         (pl.col("sid") - pl.when(first_in_file).then(pl.col("sid") - 1).forward_fill()).alias("seq")
     )
-    directions = recs.group_by("sid").agg(
-        pl.col("dir_hint").drop_nulls().first().alias("direction")
+    # The session's direction: its first hint (records are in order, sessions
+    # contiguous), found by filling backwards, then spread over the session.
+    hint, sid = pl.col("dir_hint"), pl.col("sid")
+    owner = pl.when(hint.is_not_null()).then(sid).backward_fill()
+    first_hint = pl.when(owner == sid).then(hint.backward_fill())
+    session_start = sid != sid.shift(1).fill_null(0)
+    return recs.with_columns(
+        fill_within(pl.when(session_start).then(first_hint), sid).alias("direction")
     )
-    return recs.join(directions, on="sid", how="left", maintain_order="left")
 
 
 def _unparsed_rows(frame: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
