@@ -53,6 +53,7 @@ class Session:
     banner: str = ""  # outbound: the remote's 220 text
     auth_user: tuple[str, str] | None = None  # (domain, user): NTLM AUTH before MAIL
     maximum: bool = False  # Maximum logging: IO lines
+    esmtp: bool = True  # EHLO (multi-line reply) or HELO
     cut_after: int | None = None  # the log stops after this many payload lines (crash)
     reschedule: str | None = None  # outbound: the IMS's summary line after a failure
     subject: str = "status report"
@@ -120,6 +121,9 @@ class ImsWriter:
 
     def _inbound(self, s: Session) -> list[Step]:
         out = [Step("", f"A connection was accepted from {s.remote_host}.")]
+        if not s.esmtp:  # older MTAs say HELO and get a one-line answer
+            out += [Step("<<<", f"HELO {s.helo}"), Step(">>>", "250 OK")]
+            return out + self._inbound_mail(s)
         out += [Step("<<<", f"EHLO {s.helo}")]
         out += [Step(">>>", f"250-{self.server} Hello [{s.remote_host}]")]
         out += [Step("\n", x) for x in ("250-XEXCH50", "250-HELP", "250-ETRN", "250-DSN")]
@@ -128,6 +132,10 @@ class ImsWriter:
             Step("\n", "250-AUTH LOGIN"),
             Step("\n", "250 AUTH=LOGIN"),
         ]
+        return out + self._inbound_mail(s)
+
+    def _inbound_mail(self, s: Session) -> list[Step]:
+        out: list[Step] = []
         if s.auth_user:
             out += [Step("<<<", "AUTH NTLM " + base64.b64encode(b"NTLMSSP\0\1\0\0\0").decode())]
             out += [Step(">>>", "334 " + base64.b64encode(self.rng.randbytes(40)).decode())]

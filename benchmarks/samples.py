@@ -81,7 +81,9 @@ class Site:
             for a in self.rng.sample(self.local_users, self.rng.choice([1, 1, 1, 2, 3]))
         ]
         sender = f"{self.rng.choice(FIRST)}.{self.rng.choice(LAST)}@{their}"
-        return Session("inbound", t, host, host, sender, rcpts)
+        s = Session("inbound", t, host, host, sender, rcpts)
+        s.esmtp = self.rng.random() < 0.6  # 1999-era MTAs often still said HELO
+        return s
 
     def outbound(
         self, t: dt.datetime, *, via: tuple[str, str] | None = None, refusal: str | None = None
