@@ -28,7 +28,6 @@ _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c\x1b") + b"\
 
 # Order matters: the first format whose check accepts a file takes it.
 SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (("ims", ims.looks_like),)
-FORMATS_READ = tuple(name for name, _ in SNIFFERS)
 
 
 @dataclass
