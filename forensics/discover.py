@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grammars import ims
+from grammars import ims, ndr
 
 # A compressed file may expand to at most this much text; past it the rest is not
 # read and the file's note says so (decompression bombs, runaway archives).
@@ -27,7 +27,12 @@ _SNIFF_CHARS = 64 * 1024
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c\x1b") + b"\x7f"
 
 # Order matters: the first format whose check accepts a file takes it.
-SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (("ims", ims.looks_like),)
+# A file that opens with mail headers is a message, whatever it quotes (a Sendmail
+# transcript inside an NDR has ">>>" and "<<<" lines, as IMS logs do).
+SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("email", ndr.looks_like),
+    ("ims", ims.looks_like),
+)
 
 
 @dataclass

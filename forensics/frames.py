@@ -79,6 +79,36 @@ RECIPIENTS = pl.Schema(
     }
 )
 
+# One row per failed recipient in one non-delivery report.
+NDRS = pl.Schema(
+    {
+        "source": pl.String,
+        "line": pl.UInt32,
+        "ts": TS,  # the report's Date, as the reporting server wrote it
+        "generator": pl.String,  # exchange-ims, exchange-imc, exchange-2007, dsn, exim, ...
+        "software": pl.String,
+        "original_from": pl.String,
+        "original_subject": pl.String,
+        "original_sent": TS,
+        "recipient": pl.String,
+        "reason_text": pl.String,  # Exchange's X.400 reason line
+        "diagnostic": pl.String,  # the report's diagnostic for this recipient, as written
+        "msexch_component": pl.String,
+        "msexch_org": pl.String,
+        "msexch_site": pl.String,
+        "msexch_server": pl.String,
+        "msexch_code": pl.String,
+        "msexch_hex": pl.String,
+        "remote_code": pl.UInt16,
+        "remote_status": pl.String,
+        "remote_text": pl.String,
+        "refusal": pl.String,
+        "action": pl.String,  # DSN Action (failed, delayed) where given
+        "remote_mta": pl.String,
+        "reporting_mta": pl.String,
+    }
+)
+
 # One row per input file: what it was taken for and what became of every line.
 INPUTS = pl.Schema(
     {
@@ -111,6 +141,7 @@ ALL: dict[str, pl.Schema] = {
     "events": EVENTS,
     "sessions": SESSIONS,
     "recipients": RECIPIENTS,
+    "ndrs": NDRS,
     "inputs": INPUTS,
     "unparsed": UNPARSED,
 }

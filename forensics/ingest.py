@@ -13,6 +13,7 @@ from forensics import frames, sessions
 from forensics.discover import Evidence, iter_discover
 from forensics.lineparse import Engine
 from forensics.readers import ims as ims_reader
+from forensics.readers import ndr as ndr_reader
 from forensics.timeparse import DateOrder
 
 
@@ -21,6 +22,7 @@ class Frames:
     """Everything read from one evidence set."""
 
     events: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.EVENTS))
+    ndrs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.NDRS))
     sessions: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.SESSIONS))
     recipients: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.RECIPIENTS))
     inputs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.INPUTS))
@@ -156,6 +158,15 @@ def read_evidence(
         out.recipients = pl.concat([b.recipients for b in done])
         for b in done:
             stats.update(b.stats)
+    mails = [item for item in seen if item.format == "email"]
+    if mails:
+        found = ndr_reader.read([m.text or "" for m in mails], [m.source for m in mails])
+        out.ndrs = found.ndrs
+        out.unparsed = pl.concat([out.unparsed, found.unparsed]).sort("source", "line")
+        for i, item in enumerate(mails):
+            lines = len(split_lines(item.text or ""))
+            stats[item.source] = (found.records[i], found.unparsed_counts[i], lines)
+            item.text = None
     inputs = _inputs(seen, stats)
     spans = out.events.group_by("source").agg(
         pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts")

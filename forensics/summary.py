@@ -25,6 +25,8 @@ class Summary:
     rcpt_accepted: int
     rcpt_refused: int
     refusals: dict[str, int]
+    ndrs: int
+    ndr_refusals: dict[str, int]
     first: str | None
     last: str | None
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
@@ -59,6 +61,8 @@ def summarize(frames: Frames) -> Summary:
         rcpt_accepted=int(recipients["accepted"].fill_null(False).sum()),
         rcpt_refused=int((~recipients["accepted"]).fill_null(False).sum()),
         refusals=_counts(recipients.filter(pl.col("refusal").is_not_null()), "refusal"),
+        ndrs=frames.ndrs.height,
+        ndr_refusals=_counts(frames.ndrs, "refusal"),
         first=first.isoformat(sep=" ") if first else None,
         last=last.isoformat(sep=" ") if last else None,
         skipped=skipped,
@@ -80,4 +84,5 @@ def text_lines(s: Summary) -> list[str]:
         f"Recipients: {s.rcpt_total:,} RCPTs, {s.rcpt_accepted:,} accepted, "
         f"{s.rcpt_refused:,} refused",
         f"Refusals:   {_join(s.refusals)}",
+        f"NDRs:       {s.ndrs:,} failed recipients ({_join(s.ndr_refusals)})",
     ]

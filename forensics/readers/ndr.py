@@ -1,0 +1,419 @@
+"""Non-delivery reports -> the ``ndrs`` frame: one row per failed recipient.
+
+Files hold one message (``.eml``, a pasted ``.txt``) or many (mbox). The standard
+library's ``email`` package takes the MIME structure apart; the grammars in
+:mod:`grammars.ndr` read the report texts. Each report form is recognised by its
+own wording, in this order, and the first that yields recipients is used:
+
+* RFC 3464 delivery status notifications (``message/delivery-status`` parts):
+  Postfix, Sendmail, Exchange 2000+, Office 365 and most modern servers;
+* Exchange 4.0/5.x reports, as the IMS writes them and as Outlook renders them;
+* Exchange 2007+ text (``Diagnostic information for administrators:``);
+* Exim, qmail and Sendmail texts when there is no DSN part.
+
+Messages that are not bounces (ordinary mail, auto-replies, read receipts) give no
+rows; a bounce whose recipients cannot be found is counted as unparsed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import email.utils
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+
+import polars as pl
+import pyparsing as pp
+
+from forensics import frames
+from forensics.replies import refusal_category
+from forensics.versions import software_from_banner
+from grammars import ndr as g
+
+_BOUNCE_FROM = re.compile(r"mailer-daemon|postmaster|mail delivery|system administrator", re.I)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|returned mail|delivery (status notification|failure|has failed)|"
+    r"mail delivery failed|failure notice|non.?deliver|delivery failed|could not be delivered|"
+    r"returned to sender|undelivered",
+    re.I,
+)
+# A refusal quoted in free text: the first 4xx/5xx reply code, its enhanced status.
+_REPLY_IN_TEXT = re.compile(
+    r"(?:^|[\s:(#'\"])([45][0-9]{2})[ \-]((?:[45]\.[0-9]{1,3}\.[0-9]{1,3})?)\s*([^\n]*)"
+)
+
+
+@dataclass
+class _Row:
+    recipient: str
+    generator: str
+    reason_text: str | None = None
+    diagnostic: str | None = None
+    action: str | None = None
+    dsn_status: str | None = None
+    remote_mta: str | None = None
+    msexch: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class NdrResult:
+    ndrs: pl.DataFrame
+    unparsed: pl.DataFrame
+    records: list[int]
+    unparsed_counts: list[int]
+
+
+def split_messages(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) of each message: an mbox is cut at its ``From ``
+    lines, anything else is one message."""
+    if not text.startswith("From "):
+        return [(1, text)]
+    starts = [0] + [m.start() + 1 for m in re.finditer(r"\n(?=From )", text)]
+    out = []
+    for a, b in zip(starts, [*starts[1:], len(text)], strict=True):
+        first_line = text.count("\n", 0, a) + 1
+        chunk = text[a:b]
+        out.append((first_line + 1, chunk.split("\n", 1)[1] if "\n" in chunk else ""))
+    return out
+
+
+def _text_of(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # malformed transfer encoding: take it as it is
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:  # an unknown charset name
+        return payload.decode("utf-8", errors="replace")
+
+
+def _walk_report(msg: Message) -> tuple[list[str], list[Message], Message | None]:
+    """(texts, delivery-status parts, the returned original's headers), without
+    descending into the returned message itself."""
+    texts: list[str] = []
+    statuses: list[Message] = []
+    original: Message | None = None
+    stack = [msg]
+    while stack:
+        part = stack.pop(0)
+        ctype = part.get_content_type()
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            statuses.append(part)
+        elif ctype in ("message/rfc822", "message/global", "text/rfc822-headers"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                original = original or inner[0]
+            elif isinstance(inner, str):
+                original = original or email.message_from_string(inner)
+        elif part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack[0:0] = payload
+        elif part.get_content_maintype() == "text" and ctype != "text/html":
+            texts.append(_text_of(part))
+    return texts, statuses, original
+
+
+def _dsn_rows(statuses: list[Message]) -> tuple[list[_Row], str | None]:
+    rows: list[_Row] = []
+    reporting = None
+    for part in statuses:
+        blocks = part.get_payload()
+        if not isinstance(blocks, list):
+            continue
+        for block in blocks:
+            if block.get("Reporting-MTA"):
+                reporting = _typed(block.get("Reporting-MTA"))
+            recipient = _typed(block.get("Final-Recipient") or block.get("Original-Recipient"))
+            if not recipient:
+                continue
+            action = (block.get("Action") or "").strip().lower() or None
+            if action in ("delivered", "relayed", "expanded"):
+                continue
+            rows.append(
+                _Row(
+                    recipient=recipient.strip("<>"),
+                    generator="dsn",
+                    diagnostic=_typed(block.get("Diagnostic-Code")),
+                    action=action,
+                    dsn_status=(block.get("Status") or "").strip() or None,
+                    remote_mta=_typed(block.get("Remote-MTA")),
+                )
+            )
+    return rows, reporting
+
+
+def _typed(value: object) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    try:
+        found = g.DSN_TYPED.parse_string(text, parse_all=True).as_dict()
+    except pp.ParseException:
+        return text or None
+    return (found.get("value") or "").strip() or None
+
+
+def _block_after(text: str, end: int) -> list[str]:
+    """The indented lines under a recipient line, up to a blank line."""
+    lines = []
+    for line in text[end:].split("\n")[1:]:
+        if not line.strip():
+            if lines:
+                break
+            continue
+        lines.append(line.strip())
+    return lines
+
+
+def _exchange5_rows(text: str) -> list[_Row]:
+    if not re.search(
+        r"did not reach the following recipient|could not be reached|did not receive the attached",
+        text,
+    ):
+        return []
+    rows = []
+    for found, _start, end in g.scan(g.IMS_RECIPIENT, text):
+        block = _block_after(text, end)
+        diag_at = next((i for i, line in enumerate(block) if line.startswith("MSEXCH:")), None)
+        msexch: dict[str, str] = {}
+        diagnostic = None
+        if diag_at is not None:
+            # The diagnostic may wrap onto the next lines, even to column 0.
+            diagnostic = " ".join(block[diag_at:])
+            try:
+                msexch = g.MSEXCH.parse_string(diagnostic, parse_all=True).as_dict()
+            except pp.ParseException:
+                msexch = {}
+        reasons = [
+            line
+            for line in block[: diag_at if diag_at is not None else len(block)]
+            if not line.startswith("The MTS-ID")
+        ]
+        component = msexch.get("component", "IMS").upper()
+        rows.append(
+            _Row(
+                recipient=found["recipient"],
+                generator="exchange-imc" if component == "IMC" else "exchange-ims",
+                reason_text=reasons[0] if reasons else None,
+                diagnostic=diagnostic,
+                msexch=msexch,
+            )
+        )
+    return rows
+
+
+def _exchange2007_rows(text: str) -> list[_Row]:
+    if "Diagnostic information for administrators" not in text:
+        return []
+    tail = text.split("Diagnostic information for administrators", 1)[1]
+    found = g.scan(g.EXCHANGE2007_RECIPIENT, tail) + g.scan(g.EXCHANGE2007_REMOTE, tail)
+    return [
+        _Row(recipient=f["recipient"], generator="exchange-2007", diagnostic=f["diagnostic"])
+        for f, _s, _e in sorted(found, key=lambda x: x[1])
+    ]
+
+
+def _plain_rows(text: str) -> list[_Row]:
+    if "qmail-send program" in text:
+        return [
+            _Row(f["recipient"], "qmail", diagnostic=" ".join(f["diagnostic"].split()))
+            for f, _s, _e in g.scan(g.QMAIL_BLOCK, text)
+        ]
+    marker = re.search(r"following address(?:es|\(es\))? failed:", text)
+    if marker:
+        body = text[marker.end() :].split("------ This is a copy", 1)[0]
+        return [
+            _Row(f["recipient"], "exim", diagnostic=" ".join(f.get("diagnostic", "").split()))
+            for f, _s, _e in g.scan(g.EXIM_BLOCK, body)
+        ]
+    marker = re.search(r"-----\s*The following addresses had permanent fatal errors\s*-----", text)
+    if marker:
+        body = text[marker.end() :].split("-----", 1)[0]
+        return [
+            _Row(f["recipient"], "sendmail", diagnostic=f.get("diagnostic", "").strip() or None)
+            for f, _s, _e in g.scan(g.SENDMAIL_RECIPIENT, body)
+        ]
+    return []
+
+
+def _remote_reply(row: _Row) -> tuple[int | None, str | None, str | None]:
+    """(code, enhanced status, text) of the remote server's reply, where known."""
+    number = row.msexch.get("number")
+    if number and number.isdigit() and int(number) >= 3000:
+        # Exchange writes 3000 + the remote's reply code, then the reply text.
+        text = row.msexch.get("text") or ""
+        m = _REPLY_IN_TEXT.search(" " + text)
+        if m:
+            return int(m.group(1)), m.group(2) or None, m.group(3).strip() or None
+        return int(number) - 3000, None, text or None
+    if row.diagnostic and not row.msexch:
+        m = _REPLY_IN_TEXT.search(" " + row.diagnostic)
+        if m:
+            return int(m.group(1)), m.group(2) or row.dsn_status, m.group(3).strip() or None
+    return None, row.dsn_status, None
+
+
+def _original(
+    original: Message | None, texts: list[str]
+) -> tuple[str | None, str | None, str | None]:
+    if original is not None:
+        return original.get("From"), original.get("Subject"), original.get("Date")
+    # Exchange 5.x: "Your message\n  To: ...\n  Subject: ...\n  Sent: ..."
+    for text in texts:
+        m = re.search(r"Subject:\s*([^\n]*)\n\s*Sent:\s*([^\n]*)", text)
+        if m:
+            return None, m.group(1).strip(), m.group(2).strip()
+    return None, None, None
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    # As written by the reporting server: its local wall-clock time.
+    return parsed.replace(tzinfo=None) if parsed else None
+
+
+def _is_bounce(msg: Message) -> bool:
+    ctype = msg.get_content_type()
+    if ctype == "multipart/report":
+        return (msg.get_param("report-type") or "").lower() == "delivery-status"
+    return bool(
+        msg.get("X-MS-Embedded-Report") is not None
+        or _BOUNCE_FROM.search(str(msg.get("From") or ""))
+        or _BOUNCE_SUBJECT.search(str(msg.get("Subject") or ""))
+        or str(msg.get("Return-Path") or "").strip() == "<>"
+    )
+
+
+def read_message(text: str) -> tuple[list[dict[str, object]], bool]:
+    """Rows of one message, and whether it is a bounce at all."""
+    try:
+        msg = email.message_from_string(text, policy=email.policy.compat32)
+    except Exception:  # the parser is lenient; this is the last line of defence
+        return [], False
+    if msg.get_content_type() == "multipart/report" and (
+        (msg.get_param("report-type") or "").lower() == "disposition-notification"
+    ):
+        return [], False  # a read receipt
+    texts, statuses, original = _walk_report(msg)
+    rows, reporting = _dsn_rows(statuses)
+    body = "\n".join(texts).replace("\r\n", "\n").replace("\r", "\n")
+    for reader in (_exchange5_rows, _exchange2007_rows, _plain_rows):
+        if rows:
+            break
+        rows = reader(body)
+    bounce = bool(rows) or _is_bounce(msg)
+    if not rows:
+        return [], bounce
+    x_mailer = msg.get("X-Mailer")
+    orig_from, orig_subject, orig_sent = _original(original, texts)
+    out = []
+    for row in rows:
+        code, status, remote_text = _remote_reply(row)
+        out.append(
+            {
+                "ts": _when(msg.get("Date")),
+                "generator": row.generator,
+                "software": str(x_mailer) if x_mailer else reporting,
+                "original_from": str(orig_from) if orig_from else None,
+                "original_subject": str(orig_subject) if orig_subject else None,
+                "original_sent": _when(orig_sent),
+                "recipient": row.recipient.lower(),
+                "reason_text": row.reason_text,
+                "diagnostic": row.diagnostic,
+                "msexch_component": row.msexch.get("component"),
+                "msexch_org": row.msexch.get("org"),
+                "msexch_site": row.msexch.get("site"),
+                "msexch_server": row.msexch.get("server"),
+                "msexch_code": row.msexch.get("number"),
+                "msexch_hex": row.msexch.get("hex"),
+                "remote_code": code,
+                "remote_status": status,
+                "remote_text": remote_text,
+                "action": row.action,
+                "remote_mta": row.remote_mta,
+                "reporting_mta": reporting,
+            }
+        )
+    return out, True
+
+
+def _line_of(text: str, needle: str, default: int) -> int:
+    """The 1-based line of the first mention of ``needle`` after the headers."""
+    body_at = text.find("\n\n")
+    at = text.lower().find(needle.lower(), max(body_at, 0))
+    return default if at < 0 else text.count("\n", 0, at) + 1
+
+
+def read(texts: list[str], sources: list[str]) -> NdrResult:
+    """Every message of every file -> rows (with their file and line)."""
+    rows: list[dict[str, object]] = []
+    unparsed: list[dict[str, object]] = []
+    records = [0] * len(texts)
+    unparsed_counts = [0] * len(texts)
+    for fid, (text, source) in enumerate(zip(texts, sources, strict=True)):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        for first_line, message in split_messages(text):
+            found, bounce = read_message(message)
+            for row in found:
+                line = first_line - 1 + _line_of(message, str(row["recipient"]), 1)
+                rows.append({"source": source, "line": line, **row})
+            records[fid] += len(found)
+            if bounce and not found:
+                unparsed.append(
+                    {
+                        "source": source,
+                        "line": first_line,
+                        "reason": "a bounce whose failed recipients could not be found",
+                        "text": message.split("\n\n", 1)[0][:200],
+                    }
+                )
+                unparsed_counts[fid] += message.count("\n") + 1
+    frame = pl.DataFrame(rows, schema_overrides=_OVERRIDES, infer_schema_length=None)
+    return NdrResult(
+        ndrs=_finish(frame),
+        unparsed=frames.conform(pl.DataFrame(unparsed), frames.UNPARSED)
+        if unparsed
+        else frames.empty(frames.UNPARSED),
+        records=records,
+        unparsed_counts=unparsed_counts,
+    )
+
+
+_OVERRIDES = {"remote_code": pl.UInt16, "line": pl.UInt32}
+
+
+def _finish(frame: pl.DataFrame) -> pl.DataFrame:
+    if frame.height == 0:
+        return frames.empty(frames.NDRS)
+    # A failed NDR is a failure: without a reply code, 5xx unless the DSN status or
+    # action says it was temporary.
+    code = pl.coalesce(
+        pl.col("remote_code").cast(pl.Int64),
+        pl.when(pl.col("remote_status").str.starts_with("4") | (pl.col("action") == "delayed"))
+        .then(450)
+        .otherwise(550),
+    )
+    evidence = pl.concat_str(
+        [pl.col("remote_text"), pl.col("diagnostic"), pl.col("reason_text")],
+        separator=" | ",
+        ignore_nulls=True,
+    )
+    frame = frame.with_columns(
+        refusal_category(code, evidence).alias("refusal"),
+        software_from_banner(frame["software"]).alias("software"),
+    )
+    return frames.conform(frame, frames.NDRS)

@@ -1,0 +1,197 @@
+"""Non-delivery reports: the texts inside them (FORMATS.md section 2).
+
+MIME structure is the standard library's business (``email``); these grammars read
+what the parts say:
+
+* ``MSEXCH`` the Exchange 4.0/5.x diagnostic line
+  ``MSEXCH:<component>:<Org>:<Site>:<Server> [n] [(hex)] [text]``;
+* ``SMTP_REPLY`` a reply quoted in a report (``550 5.7.1 Unable to relay``);
+* ``DSN_TYPED`` a typed DSN field value (``rfc822; x@y``, ``smtp; 550 ...``);
+* ``IMS_RECIPIENT`` the recipient line of an Exchange 4.0/5.x report, as the IMS
+  writes it (``x@y on Thu, 29 Apr 1999 16:51:51 -0500``) and as Outlook shows it
+  (``'x@y' on 10/7/99 2:42 PM``);
+* the blocks of Exchange 2007+, Exim, qmail and Sendmail reports, found with
+  ``scan_string`` inside free text.
+
+NDRs are counted in messages, not millions of lines, so pyparsing reads them
+directly; there is no vectorized twin to keep.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyparsing as pp
+
+from grammars import tokens as t
+
+__all__ = [
+    "DSN_TYPED",
+    "EXCHANGE2007_RECIPIENT",
+    "EXCHANGE2007_REMOTE",
+    "EXIM_BLOCK",
+    "IMS_RECIPIENT",
+    "MSEXCH",
+    "QMAIL_BLOCK",
+    "SENDMAIL_RECIPIENT",
+    "SMTP_REPLY",
+    "looks_like",
+    "scan",
+]
+
+
+def _done(name: str, element: pp.ParserElement) -> pp.ParserElement:
+    return element.leave_whitespace().parse_with_tabs().set_name(name)
+
+
+def scan(grammar: pp.ParserElement, text: str) -> list[tuple[dict[str, str], int, int]]:
+    """Every match of ``grammar`` in ``text``: (named results, start, end). Blanks are
+    data here (indentation tells Exim's addresses from their explanation), so
+    scan_string must not skip them before each attempt, as it does by default."""
+    return [
+        (tokens.as_dict(), start, end)
+        for tokens, start, end in grammar.scan_string(text, always_skip_whitespace=False)
+    ]
+
+
+# pyparsing's LineStart skips leading blanks with its own skipper; a regex anchor
+# says exactly "at the start of a line".
+_LINE_START = pp.Regex(r"(?m)^(?=.)")
+_LINE_START_INDENTED = pp.Regex(r"(?m)^[ \t]*")
+_SP = t.SPACE
+_OPT_SP = t.OPT_SPACE
+_EOL = pp.Regex(r"\r?\n")
+_ADDR = pp.Regex(r"[^\s<>'\"@,;:()\[\]]+@[A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9]")
+
+# "550 5.7.1 Unable to relay", "550-5.1.1 ...", "#550 5.1.1 RESOLVER...##"
+SMTP_REPLY = _done(
+    "smtp-reply",
+    pp.Opt(pp.Literal("#"))
+    + t.REPLY_CODE("code")
+    + pp.Regex(r"[ \-]?")
+    + pp.Opt(t.ENHANCED_STATUS("status") + _OPT_SP)
+    + pp.Regex(r"(?s:.*)")("text")
+    + pp.StringEnd(),
+)
+
+# "rfc822; x@y", "smtp; 550 5.1.1 <x@y>... User unknown", "dns; mx.example.com"
+DSN_TYPED = _done(
+    "dsn-typed-value",
+    pp.Opt(pp.Regex(r"[A-Za-z0-9\-]+")("type") + _OPT_SP + pp.Literal(";") + _OPT_SP)
+    + pp.Regex(r"(?s:.*)")("value")
+    + pp.StringEnd(),
+)
+
+# MSEXCH:IMS:Example Org:HQ:MAIL01 0 (000C05A6) Unknown Recipient
+# Org and site names may hold spaces, never colons; the server name has no spaces.
+MSEXCH = _done(
+    "msexch-diagnostic",
+    pp.Literal("MSEXCH:")
+    + pp.Regex(r"[^:\s]+")("component")
+    + pp.Literal(":")
+    + pp.Regex(r"[^:]*")("org")
+    + pp.Literal(":")
+    + pp.Regex(r"[^:]*")("site")
+    + pp.Literal(":")
+    + pp.Regex(r"[^\s:]+")("server")
+    + pp.Opt(_SP + pp.Regex(r"[0-9]+")("number"))
+    + pp.Opt(_SP + pp.Literal("(") + pp.Regex(r"[0-9A-Fa-f]{8}")("hex") + pp.Literal(")"))
+    + pp.Opt(_SP + pp.Regex(r"(?s:.+)")("text"))
+    + _OPT_SP
+    + pp.StringEnd(),
+)
+
+# The recipient line of an Exchange 4.0/5.x report, at the start of a line:
+#   someone@example.net on Thu, 29 Apr 1999 16:51:51 -0500
+#   'user@domain' on 10/7/99 2:42 PM
+IMS_RECIPIENT = _done(
+    "ims-report-recipient",
+    _LINE_START_INDENTED
+    + pp.Opt(pp.Literal("'"))
+    + _ADDR("recipient")
+    + pp.Opt(pp.Literal("'"))
+    + _SP
+    + pp.Literal("on")
+    + _SP
+    + pp.Regex(r"[^\r\n]+")("when"),
+)
+
+# Exchange 2007+ "Diagnostic information for administrators:" blocks:
+#   mikeneko@example.co.jp
+#   #550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##
+EXCHANGE2007_RECIPIENT = _done(
+    "exchange2007-recipient",
+    _LINE_START + _ADDR("recipient") + _OPT_SP + _EOL + pp.Regex(r"#[^\r\n]*")("diagnostic"),
+)
+# "Remote Server returned '550 5.7.1 Unable to relay'" (after the address line)
+EXCHANGE2007_REMOTE = _done(
+    "exchange2007-remote",
+    _LINE_START
+    + _ADDR("recipient")
+    + _OPT_SP
+    + _EOL
+    + pp.Regex(r"[^\r\n]*Remote Server returned '")
+    + pp.Regex(r"[^'\r\n]*")("diagnostic")
+    + pp.Literal("'"),
+)
+
+# Exim: after "The following address(es) failed:", each address indented by two,
+# its explanation by four:
+#     kijitora@example.jp
+#       SMTP error from remote mail server after RCPT TO:<kijitora@example.jp>:
+#       host mx.example.jp [192.0.2.1]: 550 5.1.1 <kijitora@example.jp>... User unknown
+EXIM_BLOCK = _done(
+    "exim-failed-address",
+    pp.Regex(r"(?m)^  ")
+    + pp.Opt(pp.Literal("<"))
+    + _ADDR("recipient")
+    + pp.Opt(pp.Literal(">"))
+    + pp.Regex(r"[^\r\n]*")("note")
+    + _EOL
+    + pp.Regex(r"(?:[ \t]{3,}[^\r\n]*(?:\r?\n|$))*")("diagnostic"),
+)
+
+# qmail: "<kijitora@example.ne.jp>:" then the explanation up to a blank line.
+QMAIL_BLOCK = _done(
+    "qmail-recipient",
+    _LINE_START
+    + pp.Literal("<")
+    + _ADDR("recipient")
+    + pp.Literal(">:")
+    + pp.Regex(r"[^\r\n]*")
+    + _EOL
+    + pp.Regex(r"(?:[^\r\n]+(?:\r?\n|$))*")("diagnostic"),
+)
+
+# Sendmail without a DSN part: "----- The following addresses had permanent fatal
+# errors -----" then "<x@y>" lines, each with an optional "(reason: ...)" line.
+SENDMAIL_RECIPIENT = _done(
+    "sendmail-recipient",
+    _LINE_START
+    + pp.Literal("<")
+    + _ADDR("recipient")
+    + pp.Literal(">")
+    + pp.Regex(r"[^\r\n]*")
+    + pp.Opt(_EOL + pp.Regex(r"[ \t]+\(reason: [^\r\n]*\)")("diagnostic")),
+)
+
+# --- verification ------------------------------------------------------------------
+_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9\-]*:[ \t]", re.MULTILINE)
+_MAIL_HEADERS = re.compile(
+    r"^(?:From|To|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|Content-Type)"
+    r":[ \t]",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def looks_like(sample: str) -> bool:
+    """An RFC 5322 message (``.eml``, a saved or pasted NDR) or an mbox of them:
+    it opens with header lines (or an mbox ``From `` line) and several of them are
+    the headers every mail has."""
+    head = sample.lstrip("\ufeff")[:8192].replace("\r\n", "\n").replace("\r", "\n")
+    if head.startswith("From ") and "\n" in head:
+        head = head.split("\n", 1)[1]
+    if not _HEADER.match(head):
+        return False
+    block = head.split("\n\n", 1)[0]
+    return len({m.group(0).split(":")[0].lower() for m in _MAIL_HEADERS.finditer(block)}) >= 2
