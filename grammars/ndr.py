@@ -32,8 +32,11 @@ __all__ = [
     "EXIM_BLOCK",
     "IMS_RECIPIENT",
     "MSEXCH",
+    "POSTFIX_RECIPIENT",
     "QMAIL_BLOCK",
+    "SENDMAIL_RCPT_EXCHANGE",
     "SENDMAIL_RECIPIENT",
+    "SENDMAIL_TRANSCRIPT",
     "SMTP_REPLY",
     "looks_like",
     "scan",
@@ -173,6 +176,44 @@ SENDMAIL_RECIPIENT = _done(
     + pp.Literal(">")
     + pp.Regex(r"[^\r\n]*")
     + pp.Opt(_EOL + pp.Regex(r"[ \t]+\(reason: [^\r\n]*\)")("diagnostic")),
+)
+
+# Sendmail's "----- Transcript of session follows -----":
+#   554 <kijitora@neko.example.org>... 550 Host unknown (Authoritative answer ...)
+#   >>> RCPT To:<kijitora@example.org>
+#   <<< 550 <kijitora@example.org>, User Unknown
+SENDMAIL_TRANSCRIPT = _done(
+    "sendmail-transcript-line",
+    _LINE_START
+    + pp.Regex(r"[45][0-9]{2}[ \-]")
+    + pp.Opt(pp.Literal("<"))
+    + _ADDR("recipient")
+    + pp.Opt(pp.Literal(">"))
+    + pp.Literal("...")
+    + pp.Regex(r"[^\r\n]*")("diagnostic"),
+)
+SENDMAIL_RCPT_EXCHANGE = _done(
+    "sendmail-rcpt-exchange",
+    _LINE_START
+    + pp.Regex(r"(?i:>>> RCPT TO): ?<?")
+    + _ADDR("recipient")
+    + pp.Regex(r">?[^\r\n]*")
+    + _EOL
+    + pp.Literal("<<< ")
+    + pp.Regex(r"[45][0-9]{2}[^\r\n]*")("diagnostic"),
+)
+
+# Postfix without a DSN part ("This is the Postfix program at host ..." or "This is
+# the mail system at host ..."): "<x@y>: explanation", continued on indented lines.
+POSTFIX_RECIPIENT = _done(
+    "postfix-recipient",
+    _LINE_START
+    + pp.Literal("<")
+    + _ADDR("recipient")
+    + pp.Literal(">")
+    + pp.Opt(pp.Regex(r" \(expanded from <[^>\r\n]*>\)"))
+    + pp.Literal(":")
+    + pp.Regex(r"[^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*")("diagnostic"),
 )
 
 # --- verification ------------------------------------------------------------------

@@ -228,13 +228,34 @@ def _plain_rows(text: str) -> list[_Row]:
             _Row(f["recipient"], "qmail", diagnostic=" ".join(f["diagnostic"].split()))
             for f, _s, _e in g.scan(g.QMAIL_BLOCK, text)
         ]
-    marker = re.search(r"following address(?:es|\(es\))? failed:", text)
+    if re.search(r"This is the (?:Postfix program|mail system) at host", text):
+        return [
+            _Row(f["recipient"], "postfix", diagnostic=" ".join(f["diagnostic"].split()))
+            for f, _s, _e in g.scan(g.POSTFIX_RECIPIENT, text)
+        ]
+    marker = re.search(
+        r"following address(?:es|\(es\))? failed:"
+        r"|address(?:es)? to which the message has not yet been delivered (?:is|are):",
+        text,
+    )
     if marker:
         body = text[marker.end() :].split("------ This is a copy", 1)[0]
         return [
             _Row(f["recipient"], "exim", diagnostic=" ".join(f.get("diagnostic", "").split()))
             for f, _s, _e in g.scan(g.EXIM_BLOCK, body)
         ]
+    if "Transcript of session follows" in text:
+        body = text.split("Transcript of session follows", 1)[1].split("Unsent message follows", 1)[
+            0
+        ]
+        found = g.scan(g.SENDMAIL_RCPT_EXCHANGE, body) + g.scan(g.SENDMAIL_TRANSCRIPT, body)
+        rows: dict[str, _Row] = {}
+        for f, _s, _e in sorted(found, key=lambda x: x[1]):
+            rows.setdefault(
+                f["recipient"].lower(), _Row(f["recipient"], "sendmail", diagnostic=f["diagnostic"])
+            )
+        if rows:
+            return list(rows.values())
     marker = re.search(r"-----\s*The following addresses had permanent fatal errors\s*-----", text)
     if marker:
         body = text[marker.end() :].split("-----", 1)[0]
@@ -311,10 +332,24 @@ def read_message(text: str) -> tuple[list[dict[str, object]], bool]:
     texts, statuses, original = _walk_report(msg)
     rows, reporting = _dsn_rows(statuses)
     body = "\n".join(texts).replace("\r\n", "\n").replace("\r", "\n")
+    if not rows and re.search(r"(?im)^Final-Recipient:", body):
+        # Malformed MIME (a boundary indented, a part without headers) leaves the
+        # delivery-status fields in the text: read them from there.
+        blocks = [email.message_from_string(b) for b in re.split(r"\n[ \t]*\n", body)]
+        status = email.message.Message()
+        status.set_payload(
+            [b for b in blocks if b.get("Final-Recipient") or b.get("Reporting-MTA")]
+        )
+        rows, reporting = _dsn_rows([status])
     for reader in (_exchange5_rows, _exchange2007_rows, _plain_rows):
         if rows:
             break
         rows = reader(body)
+    if not rows and _is_bounce(msg) and msg.get("X-Failed-Recipients"):
+        # Exim and Google name the failed addresses in a header of their own.
+        failed = re.findall(r"[^\s<>,;]+@[^\s<>,;]+", str(msg.get("X-Failed-Recipients")))
+        diagnostic = next((m.group(0) for m in _REPLY_IN_TEXT.finditer(body)), None)
+        rows = [_Row(a, "x-failed-recipients", diagnostic=diagnostic) for a in failed]
     bounce = bool(rows) or _is_bounce(msg)
     if not rows:
         return [], bounce
