@@ -44,7 +44,8 @@ def _table() -> pl.DataFrame:
 def software_from_banner(banners: pl.Series) -> pl.Series:
     """The banner's product text, with the Exchange version and service pack added
     when a known build number is in it: ``... 5.5.2448.0 (Exchange Server 5.5 SP2)``."""
-    frame = pl.DataFrame({"banner": banners}).with_row_index("_i")
+    # All-null input comes typed Null; banners are text either way.
+    frame = pl.DataFrame({"banner": banners.cast(pl.String)}).with_row_index("_i")
     found = frame.with_columns(pl.col("banner").str.extract_groups(_EXCHANGE_BUILD).alias("g"))
     found = found.unnest("g").with_columns(
         _build_key(pl.col("major"), pl.col("minor"), pl.col("build")).alias("key"),

@@ -217,11 +217,19 @@ POSTFIX_RECIPIENT = _done(
 )
 
 # --- verification ------------------------------------------------------------------
-_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9\-]*:[ \t]", re.MULTILINE)
+# RFC 5322 needs no blank after the colon ("x-store-info:D6taf...").
+_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9\-]*:", re.MULTILINE)
 _MAIL_HEADERS = re.compile(
     r"^(?:From|To|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|Content-Type)"
-    r":[ \t]",
+    r":",
     re.MULTILINE | re.IGNORECASE,
+)
+
+
+_PASTED_REPORT = re.compile(
+    r"^\s*Your message did not reach some or all of the intended recipients"
+    r"|^\s*Your message\s*\n(?:.*\n){0,6}\s*did not reach the following recipient"
+    r"|^\s*Delivery has failed to these recipients",
 )
 
 
@@ -229,7 +237,10 @@ def looks_like(sample: str) -> bool:
     """An RFC 5322 message (``.eml``, a saved or pasted NDR) or an mbox of them:
     it opens with header lines (or an mbox ``From `` line) and several of them are
     the headers every mail has."""
-    head = sample.lstrip("\ufeff")[:8192].replace("\r\n", "\n").replace("\r", "\n")
+    # The whole header block counts: some mailers put kilobytes of trace headers first.
+    head = sample.lstrip("\ufeff")[:65536].replace("\r\n", "\n").replace("\r", "\n")
+    if _PASTED_REPORT.search(head[:2048]):
+        return True  # a report pasted from a mail client, without its headers
     if head.startswith("From ") and "\n" in head:
         head = head.split("\n", 1)[1]
     if not _HEADER.match(head):

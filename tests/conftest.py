@@ -23,3 +23,15 @@ def corpus(path: Path) -> Path:
 
 def scenario_dirs() -> list[Path]:
     return sorted(p for p in SAMPLES.iterdir() if p.is_dir())
+
+
+# Figures that conformance tests report (corpus coverage, agreement per reason):
+# printed in pytest's terminal summary, so they are in every CI log.
+CONFORMANCE: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if CONFORMANCE:
+        terminalreporter.section("conformance figures")
+        for line in CONFORMANCE:
+            terminalreporter.write_line(line)

@@ -162,10 +162,10 @@ def _typed(value: object) -> str | None:
     return (found.get("value") or "").strip() or None
 
 
-def _block_after(text: str, end: int) -> list[str]:
-    """The indented lines under a recipient line, up to a blank line."""
+def _block_after(text: str, end: int, stop: int) -> list[str]:
+    """The lines under a recipient line, up to a blank line or the next recipient."""
     lines = []
-    for line in text[end:].split("\n")[1:]:
+    for line in text[end:stop].split("\n")[1:]:
         if not line.strip():
             if lines:
                 break
@@ -181,8 +181,10 @@ def _exchange5_rows(text: str) -> list[_Row]:
     ):
         return []
     rows = []
-    for found, _start, end in g.scan(g.IMS_RECIPIENT, text):
-        block = _block_after(text, end)
+    matches = g.scan(g.IMS_RECIPIENT, text)
+    stops = [start for _f, start, _e in matches[1:]] + [len(text)]
+    for (found, _start, end), stop in zip(matches, stops, strict=True):
+        block = _block_after(text, end, stop)
         diag_at = next((i for i, line in enumerate(block) if line.startswith("MSEXCH:")), None)
         msexch: dict[str, str] = {}
         diagnostic = None
@@ -249,10 +251,17 @@ def _plain_rows(text: str) -> list[_Row]:
             0
         ]
         found = g.scan(g.SENDMAIL_RCPT_EXCHANGE, body) + g.scan(g.SENDMAIL_TRANSCRIPT, body)
+        remote = [(m.start(), m.group(1)) for m in re.finditer(r"(?m)^<<< ([^\n]*)", body)]
         rows: dict[str, _Row] = {}
-        for f, _s, _e in sorted(found, key=lambda x: x[1]):
+        for f, start, _e in sorted(found, key=lambda x: x[1]):
+            # "554 <x>... Remote protocol error" says only that the remote refused;
+            # its own reply is the "<<<" line above (after MAIL FROM, say).
+            said = [reply for at, reply in remote if at < start]
+            diagnostic = f["diagnostic"]
+            if said and said[-1] not in diagnostic:
+                diagnostic = f"{said[-1]} ({diagnostic.strip()})"
             rows.setdefault(
-                f["recipient"].lower(), _Row(f["recipient"], "sendmail", diagnostic=f["diagnostic"])
+                f["recipient"].lower(), _Row(f["recipient"], "sendmail", diagnostic=diagnostic)
             )
         if rows:
             return list(rows.values())
@@ -270,12 +279,14 @@ def _remote_reply(row: _Row) -> tuple[int | None, str | None, str | None]:
     """(code, enhanced status, text) of the remote server's reply, where known."""
     number = row.msexch.get("number")
     if number and number.isdigit() and int(number) >= 3000:
-        # Exchange writes 3000 + the remote's reply code, then the reply text.
+        # When the remote refused, Exchange writes 3000 + its reply code and then the
+        # reply itself ("3550 (000B09AA) 550 Relaying mail to ..."). Other numbers
+        # are Exchange's own ("3902 (000B099C) Host Unknown"): no remote reply.
         text = row.msexch.get("text") or ""
-        m = _REPLY_IN_TEXT.search(" " + text)
-        if m:
+        m = _REPLY_IN_TEXT.match(" " + text)
+        if m and int(m.group(1)) == int(number) - 3000:
             return int(m.group(1)), m.group(2) or None, m.group(3).strip() or None
-        return int(number) - 3000, None, text or None
+        return None, None, None
     if row.diagnostic and not row.msexch:
         m = _REPLY_IN_TEXT.search(" " + row.diagnostic)
         if m:
@@ -308,9 +319,9 @@ def _when(value: str | None) -> dt.datetime | None:
 
 
 def _is_bounce(msg: Message) -> bool:
-    ctype = msg.get_content_type()
-    if ctype == "multipart/report":
-        return (msg.get_param("report-type") or "").lower() == "delivery-status"
+    report_type = str(msg.get_param("report-type") or "").lower()
+    if msg.get_content_type() == "multipart/report" and report_type == "delivery-status":
+        return True
     return bool(
         msg.get("X-MS-Embedded-Report") is not None
         or _BOUNCE_FROM.search(str(msg.get("From") or ""))
@@ -386,11 +397,21 @@ def read_message(text: str) -> tuple[list[dict[str, object]], bool]:
     return out, True
 
 
-def _line_of(text: str, needle: str, default: int) -> int:
-    """The 1-based line of the first mention of ``needle`` after the headers."""
-    body_at = text.find("\n\n")
-    at = text.lower().find(needle.lower(), max(body_at, 0))
-    return default if at < 0 else text.count("\n", 0, at) + 1
+def _line_of(text: str, recipient: str, default: int) -> int:
+    """The 1-based line of a recipient's own entry in a message, the evidence to
+    cite: its Final-Recipient line, else a line that starts with the address, else
+    its first mention after the headers."""
+    addr = re.escape(recipient)
+    body_at = max(text.find("\n\n"), 0)
+    for pattern in (
+        rf"(?im)^(?:Final|Original)-Recipient:[^\n]*{addr}",
+        rf"(?im)^[ \t'\"<]*{addr}",
+        rf"(?i){addr}",
+    ):
+        m = re.compile(pattern).search(text, body_at)
+        if m:
+            return text.count("\n", 0, m.start()) + 1
+    return default
 
 
 def read(texts: list[str], sources: list[str]) -> NdrResult:
@@ -416,8 +437,8 @@ def read(texts: list[str], sources: list[str]) -> NdrResult:
                         "text": message.split("\n\n", 1)[0][:200],
                     }
                 )
-                unparsed_counts[fid] += message.count("\n") + 1
-    frame = pl.DataFrame(rows, schema_overrides=_OVERRIDES, infer_schema_length=None)
+                unparsed_counts[fid] += message.count("\n") + (not message.endswith("\n"))
+    frame = pl.DataFrame(rows, schema=_ROW_SCHEMA)
     return NdrResult(
         ndrs=_finish(frame),
         unparsed=frames.conform(pl.DataFrame(unparsed), frames.UNPARSED)
@@ -428,7 +449,12 @@ def read(texts: list[str], sources: list[str]) -> NdrResult:
     )
 
 
-_OVERRIDES = {"remote_code": pl.UInt16, "line": pl.UInt32}
+# The rows as read_message builds them, before the refusal and software columns.
+_ROW_SCHEMA = {
+    name: dtype
+    for name, dtype in {**frames.NDRS, "remote_code": pl.Int64}.items()
+    if name != "refusal"
+}
 
 
 def _finish(frame: pl.DataFrame) -> pl.DataFrame:

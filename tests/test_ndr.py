@@ -1,0 +1,114 @@
+"""Non-delivery reports, one fixture per form the issue names. Expected values are
+read off the fixtures by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from forensics.ingest import ingest
+from tests.conftest import CORPUS, FIXTURES, corpus
+
+NDR = FIXTURES / "ndr"
+
+
+def rows(name: str) -> pl.DataFrame:
+    return ingest([NDR / name]).ndrs
+
+
+def one(frame: pl.DataFrame, recipient: str) -> dict:
+    hits = frame.filter(pl.col("recipient") == recipient)
+    assert hits.height == 1, (recipient, frame["recipient"].to_list())
+    return hits.row(0, named=True)
+
+
+def test_exchange55_report_with_a_remote_relay_refusal_under_an_x400_reason():
+    frame = rows("exchange55_relay_refused.eml")
+    assert frame.height == 2
+    bob = one(frame, "bob@partner-a.example")
+    # The X.400 reason says "not recognized"; the remote reply, wrapped to column 0
+    # in the diagnostic, says relaying was refused: that is what it was.
+    assert bob["reason_text"] == "The recipient name is not recognized"
+    assert (bob["msexch_component"], bob["msexch_org"], bob["msexch_site"]) == (
+        "IMS",
+        "Fabrikam Inc",
+        "Head Office",
+    )
+    assert (bob["msexch_server"], bob["msexch_code"], bob["msexch_hex"]) == (
+        "MAIL01",
+        "3550",
+        "000B09AA",
+    )
+    assert bob["remote_code"] == 550
+    assert bob["remote_text"] == "Relaying mail to bob@partner-a.example is not allowed."
+    assert bob["refusal"] == "relay_denied"
+    assert bob["generator"] == "exchange-ims"
+    assert bob["software"] == "Internet Mail Service (5.5.2653.19) (Exchange Server 5.5 SP4)"
+    assert bob["original_subject"] == "quarterly figures"
+    assert bob["original_from"] == "Ann Baker <ann.baker@fabrikam.example>"
+    assert bob["original_sent"] == dt.datetime(2000, 5, 16, 9, 13, 51)
+    assert bob["ts"] == dt.datetime(2000, 5, 16, 9, 14, 3)
+    assert bob["line"] == 24  # the recipient's line in the file: evidence to cite
+    carla = one(frame, "carla@nowhere.example")
+    assert (carla["msexch_code"], carla["msexch_hex"]) == ("3902", "000B099C")
+    assert carla["refusal"] == "host_unknown"
+
+
+def test_outlook_rendering_pasted_as_text():
+    (row,) = rows("outlook_pasted.txt").to_dicts()
+    assert row["recipient"] == "dev.chen@supplier.example"
+    assert row["msexch_server"] == "EXCH01" and row["msexch_site"] == "Main Site"
+    assert row["refusal"] == "unknown_recipient"
+    assert row["original_subject"] == "Re: order 4471"
+
+
+def test_mbox_dsn_with_folded_diagnostic_and_an_ordinary_mail():
+    frames = ingest([NDR / "mbox_mixed"])
+    (row,) = frames.ndrs.to_dicts()  # the second message is not a bounce
+    assert row["recipient"] == "jon.ito@customer-b.example"
+    assert row["generator"] == "dsn"
+    assert (row["remote_code"], row["remote_status"]) == (554, "5.7.1")
+    assert row["remote_text"] == "<jon.ito@customer-b.example>: Relay access denied"
+    assert row["remote_mta"] == "mx.customer-b.example"
+    assert row["reporting_mta"] == "relay.isp-west.example"
+    assert row["refusal"] == "relay_denied"
+    assert row["line"] == 20
+    assert frames.inputs["unparsed"][0] == 0
+
+
+def test_read_receipts_are_not_ndrs():
+    frames = ingest([NDR / "read_receipt.eml"])
+    assert frames.inputs["format"][0] == "email"
+    assert frames.ndrs.height == 0 and frames.unparsed.height == 0
+
+
+def test_line_endings_read_the_same():
+    folder = corpus(CORPUS / "ndr" / "line-endings")
+    frame = ingest([folder]).ndrs
+    by_form = {
+        form: frame.filter(pl.col("source").str.starts_with(form)).select(
+            "recipient", "refusal", "msexch_code"
+        )
+        for form in ("dos-", "mac-")
+    }
+    assert by_form["dos-"].height > 0
+    assert by_form["dos-"].to_dicts() == by_form["mac-"].to_dicts()
+
+
+def test_malformed_messages_never_raise(tmp_path):
+    (tmp_path / "cut.eml").write_text(
+        "From: MAILER-DAEMON@x.example\nSubject: Undeliverable: x\nContent-Type: multipart/"
+        'report; boundary="B"\n\n--B\nContent-Type: message/delivery-status\n\nFinal-Rec'
+    )
+    (tmp_path / "charset.eml").write_bytes(
+        b"From: postmaster@x.example\nSubject: Returned mail\nContent-Type: text/plain; "
+        b"charset=x-no-such-charset\n\n<a@b.example>: host said: 550 \xff\xfe no\n"
+    )
+    frames = ingest([tmp_path])
+    assert frames.inputs["format"].to_list() == ["email", "email"]
+    # Both are bounces whose recipients cannot be found: counted, not lost.
+    assert sorted(frames.unparsed["source"].to_list()) == ["charset.eml", "cut.eml"]
+    assert frames.inputs["unparsed"].to_list() == [
+        len(p.read_text(errors="replace").splitlines()) for p in sorted(tmp_path.iterdir())
+    ]
