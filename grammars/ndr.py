@@ -26,12 +26,16 @@ import pyparsing as pp
 from grammars import tokens as t
 
 __all__ = [
+    "DOMINO",
+    "DRAGONFLY",
     "DSN_TYPED",
     "EXCHANGE2007_RECIPIENT",
     "EXCHANGE2007_REMOTE",
     "EXIM_BLOCK",
     "IMS_RECIPIENT",
+    "MIMECAST",
     "MSEXCH",
+    "NOTES",
     "POSTFIX_RECIPIENT",
     "QMAIL_BLOCK",
     "SENDMAIL_RCPT_EXCHANGE",
@@ -214,6 +218,47 @@ POSTFIX_RECIPIENT = _done(
     + pp.Opt(pp.Regex(r" \(expanded from <[^>\r\n]*>\)"))
     + pp.Literal(":")
     + pp.Regex(r"[^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*")("diagnostic"),
+)
+
+# DragonFly Mail Agent: "There was an error delivering your mail to <x@y>." and the
+# explanation up to "Message headers follow."
+DRAGONFLY = _done(
+    "dragonfly-recipient",
+    pp.Literal("There was an error delivering your mail to <")
+    + _ADDR("recipient")
+    + pp.Regex(r">\.?[^\n]*\n")
+    + pp.Regex(r"(?s:.*?)(?=Message headers follow|$)")("diagnostic"),
+)
+
+# Lotus Domino: "was not delivered to:\n  x@y\nbecause:\n  reason"
+DOMINO = _done(
+    "domino-recipient",
+    pp.Literal("was not delivered to:")
+    + pp.Regex(r"\s+")
+    + _ADDR("recipient")
+    + pp.Regex(r"\s+because:\s+")
+    + pp.Regex(r"[^\n]*")("diagnostic"),
+)
+
+# Lotus Notes: "------- Failure Reasons  --------\n<reason>\nx@y\n------- Returned Message"
+# One regex: the reason lines are lazy up to the address, and pyparsing would not
+# backtrack into a separate lazy element.
+NOTES = _done(
+    "notes-recipient",
+    pp.Regex(
+        r"-+ Failure Reasons\s*-+\n(?P<diagnostic>(?:(?!-{3})[^\n]*\n)*?)"
+        r"(?P<recipient>[^\s<>'\"@,;:()\[\]]+@[A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9])"
+        r"\s*\n-+ Returned Message"
+    ),
+)
+
+# Mimecast: "...could not be delivered:\n-- x@y\nThe problem appears to be :\n-- reason"
+MIMECAST = _done(
+    "mimecast-recipient",
+    pp.Regex(
+        r"could not be delivered:\s*\n-- (?P<recipient>[^\s<>'\"@,;:()\[\]]+@[A-Za-z0-9.\-]+)"
+        r"(?s:.*?)The problem appears to be\s*:\s*\n-- (?P<diagnostic>[^\n]*)"
+    ),
 )
 
 # --- verification ------------------------------------------------------------------

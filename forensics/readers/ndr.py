@@ -225,7 +225,20 @@ def _exchange2007_rows(text: str) -> list[_Row]:
 
 
 def _plain_rows(text: str) -> list[_Row]:
-    if "qmail-send program" in text:
+    for marker, grammar, generator in (
+        ("DragonFly Mail Agent", g.DRAGONFLY, "dragonfly"),
+        ("was not delivered to:", g.DOMINO, "domino"),
+        ("Failure Reasons", g.NOTES, "notes"),
+        ("The problem appears to be", g.MIMECAST, "mimecast"),
+    ):
+        if marker in text:
+            found = [
+                _Row(f["recipient"], generator, diagnostic=" ".join(f["diagnostic"].split()))
+                for f, _s, _e in g.scan(grammar, text)
+            ]
+            if found:
+                return found
+    if "qmail-send program" in text or "unable to deliver your message to the following" in text:
         return [
             _Row(f["recipient"], "qmail", diagnostic=" ".join(f["diagnostic"].split()))
             for f, _s, _e in g.scan(g.QMAIL_BLOCK, text)
@@ -361,6 +374,22 @@ def read_message(text: str) -> tuple[list[dict[str, object]], bool]:
         failed = re.findall(r"[^\s<>,;]+@[^\s<>,;]+", str(msg.get("X-Failed-Recipients")))
         diagnostic = next((m.group(0) for m in _REPLY_IN_TEXT.finditer(body)), None)
         rows = [_Row(a, "x-failed-recipients", diagnostic=diagnostic) for a in failed]
+    if not rows and _is_bounce(msg) and original is not None:
+        # The report names no recipient ("Delivery report unavailable"): when the
+        # returned message had exactly one, that is who it was, and the row says
+        # it was inferred.
+        named = email.utils.getaddresses(
+            [str(v) for v in original.get_all("To", []) + original.get_all("Cc", [])]
+        )
+        addresses = {a.lower() for _n, a in named if "@" in a}
+        if len(addresses) == 1:
+            rows = [
+                _Row(
+                    addresses.pop(),
+                    "inferred",
+                    diagnostic="recipient not named in the report; taken from the returned message",
+                )
+            ]
     bounce = bool(rows) or _is_bounce(msg)
     if not rows:
         return [], bounce
