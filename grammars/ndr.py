@@ -51,14 +51,49 @@ def _done(name: str, element: pp.ParserElement) -> pp.ParserElement:
     return element.leave_whitespace().parse_with_tabs().set_name(name)
 
 
+def _first_token(grammar: pp.ParserElement) -> str | None:
+    """The regex of the grammar's first token, when it has a plain one."""
+    first = grammar
+    while isinstance(first, pp.And):
+        first = first.exprs[0]
+    if isinstance(first, pp.Regex):
+        return first.pattern
+    if isinstance(first, pp.Literal):
+        return re.escape(first.match)
+    return None
+
+
 def scan(grammar: pp.ParserElement, text: str) -> list[tuple[dict[str, str], int, int]]:
-    """Every match of ``grammar`` in ``text``: (named results, start, end). Blanks are
-    data here (indentation tells Exim's addresses from their explanation), so
-    scan_string must not skip them before each attempt, as it does by default."""
-    return [
-        (tokens.as_dict(), start, end)
-        for tokens, start, end in grammar.scan_string(text, always_skip_whitespace=False)
-    ]
+    """Every match of ``grammar`` in ``text``: (named results, start, end), as
+    ``scan_string`` finds them, but tried only where the first token matches (a
+    zero-width search finds every such place, overlapping ones included): no other
+    place can start a match, and trying every character of a long report is what
+    made scanning slow. Blanks are data here (indentation tells Exim's addresses
+    from their explanation), so nothing is skipped before an attempt."""
+    head = _first_token(grammar)
+    if head is None:
+        return [
+            (tokens.as_dict(), start, end)
+            for tokens, start, end in grammar.scan_string(text, always_skip_whitespace=False)
+        ]
+    first = re.compile(head)  # a token may carry its own flags, as "(?m)^..." does
+    found = []
+    resume = 0
+    candidate = first.search(text)
+    while candidate is not None:
+        start = candidate.start()
+        # Next place the first token matches, overlapping ones included.
+        candidate = first.search(text, start + 1) if start + 1 <= len(text) else None
+        if start < resume:
+            continue
+        try:
+            end, tokens = grammar._parse(text, start, callPreParse=False)
+        except pp.ParseException:
+            continue
+        if end > start:
+            found.append((tokens.as_dict(), start, end))
+            resume = end
+    return found
 
 
 # pyparsing's LineStart skips leading blanks with its own skipper; a regex anchor

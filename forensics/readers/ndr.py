@@ -32,6 +32,7 @@ from forensics import frames
 from forensics.replies import refusal_category
 from forensics.versions import software_from_banner
 from grammars import ndr as g
+from grammars.twin import to_regex
 
 _BOUNCE_FROM = re.compile(r"mailer-daemon|postmaster|mail delivery|system administrator", re.I)
 _BOUNCE_SUBJECT = re.compile(
@@ -151,15 +152,19 @@ def _dsn_rows(statuses: list[Message]) -> tuple[list[_Row], str | None]:
     return rows, reporting
 
 
+# The DSN field grammar's regex twin: the same grammar, without pyparsing's per-call
+# overhead on values of a few dozen characters.
+_DSN_TYPED = re.compile(to_regex(g.DSN_TYPED))
+
+
 def _typed(value: object) -> str | None:
+    """The value of a typed DSN field ("rfc822; x@y" -> "x@y")."""
     if value is None:
         return None
     text = " ".join(str(value).split())
-    try:
-        found = g.DSN_TYPED.parse_string(text, parse_all=True).as_dict()
-    except pp.ParseException:
-        return text or None
-    return (found.get("value") or "").strip() or None
+    found = _DSN_TYPED.match(text)
+    value_text = found.group("value") if found else text
+    return (value_text or "").strip() or None
 
 
 def _block_after(text: str, end: int, stop: int) -> list[str]:
@@ -343,10 +348,27 @@ def _is_bounce(msg: Message) -> bool:
     )
 
 
+_RETURNED = re.compile(r"(?im)^content-type:[ \t]*(?:message/rfc822|text/rfc822-headers)")
+# How much of the returned message to keep: its headers, not its attachments.
+_RETURNED_KEEP = 16_384
+
+
+def _without_returned_body(text: str) -> str:
+    """The message cut some way into the returned original: RFC 3464 puts it last,
+    and only its headers matter here, while parsing its attachments costs most of
+    the time. Not cut when a delivery-status part follows it (a non-standard order)."""
+    found = _RETURNED.search(text)
+    if found is None or len(text) - found.end() <= _RETURNED_KEEP:
+        return text
+    if "delivery-status" in text[found.end() :].lower():
+        return text
+    return text[: found.end() + _RETURNED_KEEP]
+
+
 def read_message(text: str) -> tuple[list[dict[str, object]], bool]:
     """Rows of one message, and whether it is a bounce at all."""
     try:
-        msg = email.message_from_string(text, policy=email.policy.compat32)
+        msg = email.message_from_string(_without_returned_body(text), policy=email.policy.compat32)
     except Exception:  # the parser is lenient; this is the last line of defence
         return [], False
     if msg.get_content_type() == "multipart/report" and (
@@ -430,16 +452,27 @@ def _line_of(text: str, recipient: str, default: int) -> int:
     """The 1-based line of a recipient's own entry in a message, the evidence to
     cite: its Final-Recipient line, else a line that starts with the address, else
     its first mention after the headers."""
-    addr = re.escape(recipient)
+    lower, needle = text.lower(), recipient.lower()
     body_at = max(text.find("\n\n"), 0)
-    for pattern in (
-        rf"(?im)^(?:Final|Original)-Recipient:[^\n]*{addr}",
-        rf"(?im)^[ \t'\"<]*{addr}",
-        rf"(?i){addr}",
+    hits = []
+    at = lower.find(needle, body_at)
+    while at >= 0:
+        hits.append(at)
+        at = lower.find(needle, at + 1)
+    if not hits:
+        return default
+
+    def prefix(at: int) -> str:
+        return lower[lower.rfind("\n", 0, at) + 1 : at]
+
+    for keep in (
+        lambda p: p.startswith(("final-recipient:", "original-recipient:")),
+        lambda p: p.strip(" \t'\"<") == "",
+        lambda p: True,
     ):
-        m = re.compile(pattern).search(text, body_at)
-        if m:
-            return text.count("\n", 0, m.start()) + 1
+        chosen = next((at for at in hits if keep(prefix(at))), None)
+        if chosen is not None:
+            return text.count("\n", 0, chosen) + 1
     return default
 
 
