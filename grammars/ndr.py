@@ -32,6 +32,7 @@ __all__ = [
     "EXCHANGE2007_RECIPIENT",
     "EXCHANGE2007_REMOTE",
     "EXIM_BLOCK",
+    "IMS_ADMIN_RECIPIENT",
     "IMS_RECIPIENT",
     "MIMECAST",
     "MSEXCH",
@@ -156,6 +157,18 @@ IMS_RECIPIENT = _done(
     + pp.Literal("on")
     + _SP
     + pp.Regex(r"[^\r\n]+")("when"),
+)
+
+# The IMS's notification to administrators ("The following recipients did not
+# receive the attached mail. Reasons are listed with each recipient:") is documented
+# by its opening line only: there, a line that holds just an address (bare, in
+# angle brackets or quotes, maybe followed by a name) starts a recipient.
+IMS_ADMIN_RECIPIENT = _done(
+    "ims-admin-recipient",
+    _LINE_START_INDENTED
+    + pp.Regex(r"[<'\"]?")
+    + _ADDR("recipient")
+    + pp.Regex(r"[>'\"]?[^\S\r\n]*(?:[^\r\n:]*)$", flags=re.MULTILINE),
 )
 
 # Exchange 2007+ "Diagnostic information for administrators:" blocks:

@@ -112,3 +112,15 @@ def test_malformed_messages_never_raise(tmp_path):
     assert frames.inputs["unparsed"].to_list() == [
         len(p.read_text(errors="replace").splitlines()) for p in sorted(tmp_path.iterdir())
     ]
+
+
+def test_ims_notification_to_administrators():
+    # Only this report's opening line is documented; the layout below it is inferred,
+    # so the reader takes any line that holds just an address as a recipient.
+    frame = rows("ims_admin_notification.eml")
+    assert sorted(frame["recipient"]) == ["ines.jones@bank.example", "kim.fox@partner-a.example"]
+    kim = one(frame, "kim.fox@partner-a.example")
+    assert (kim["remote_code"], kim["remote_text"]) == (550, "Relaying is prohibited")
+    assert kim["refusal"] == "relay_denied"
+    assert kim["software"] == "Internet Mail Service (5.5.2232.0) (Exchange Server 5.5 SP1)"
+    assert one(frame, "ines.jones@bank.example")["refusal"] == "host_unknown"

@@ -97,3 +97,42 @@ def test_reading_any_log_text_never_raises_and_accounts_for_lines(lines, ending)
     assert entry["lines"] == len(split_lines(text))
     assert frames.unparsed.height == entry["unparsed"]
     assert frames.events.height == entry["records"]
+
+
+NDR_FRAGMENTS = [
+    "From: MAILER-DAEMON@x.example\n",
+    "Subject: Undeliverable: x\n",
+    "Return-Path: <>\n",
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n",
+    "\n",
+    "--B\n",
+    "--B--\n",
+    "Content-Type: message/delivery-status\n",
+    "Final-Recipient: rfc822; ",
+    "a@b.example",
+    "Action: failed\n",
+    "Status: 5.7.1\n",
+    "Diagnostic-Code: smtp; 550 ",
+    "did not reach the following recipient(s):\n",
+    " on Tue, 16 May 2000 09:14:02 -0500\n",
+    "MSEXCH:IMS:Org:Site:SRV 3550 (000B09AA) 550 Relaying",
+    "Content-Transfer-Encoding: base64\n",
+    "=?utf-8?b?",
+    "\r",
+    "\x00",
+    "From x Tue May 16 2000\n",
+    "<a@b.example>:\n",
+]
+mail_texts = st.lists(
+    st.one_of(st.sampled_from(NDR_FRAGMENTS), st.text(max_size=8)), max_size=30
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(mail_texts)
+def test_reading_any_mail_text_never_raises(text):
+    from forensics.readers import ndr
+
+    result = ndr.read([text], ["m.eml"])
+    assert result.ndrs.height == result.records[0]
+    assert result.unparsed_counts[0] <= len(split_lines(text))  # CR, LF, CRLF all end lines

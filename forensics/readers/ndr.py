@@ -187,6 +187,14 @@ def _exchange5_rows(text: str) -> list[_Row]:
         return []
     rows = []
     matches = g.scan(g.IMS_RECIPIENT, text)
+    if not matches and "did not receive the attached" in text:
+        tail_at = text.index("did not receive the attached")
+        matches = [
+            (f, start + tail_at, end + tail_at)
+            for f, start, end in g.scan(g.IMS_ADMIN_RECIPIENT, text[tail_at:])
+        ]
+    if not matches:
+        return []
     stops = [start for _f, start, _e in matches[1:]] + [len(text)]
     for (found, _start, end), stop in zip(matches, stops, strict=True):
         block = _block_after(text, end, stop)
