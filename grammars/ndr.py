@@ -29,6 +29,7 @@ __all__ = [
     "DOMINO",
     "DRAGONFLY",
     "DSN_TYPED",
+    "EXCHANGE2000_STATUS",
     "EXCHANGE2007_RECIPIENT",
     "EXCHANGE2007_REMOTE",
     "EXIM_BLOCK",
@@ -169,6 +170,17 @@ IMS_ADMIN_RECIPIENT = _done(
     + pp.Regex(r"[<'\"]?")
     + _ADDR("recipient")
     + pp.Regex(r"[>'\"]?[^\S\r\n]*(?:[^\r\n:]*)$", flags=re.MULTILINE),
+)
+
+# Exchange 2000/2003 as Outlook renders it ends a recipient's block with the
+# reporting host and the enhanced status: "<server.example.com #5.1.1>".
+EXCHANGE2000_STATUS = _done(
+    "exchange2000-status",
+    pp.Literal("<")
+    + pp.Regex(r"[^\s<>#]+")("host")
+    + pp.Regex(r"\s+#")
+    + t.ENHANCED_STATUS("status")
+    + pp.Regex(r"[^>\r\n]*>"),
 )
 
 # Exchange 2007+ "Diagnostic information for administrators:" blocks:

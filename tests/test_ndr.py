@@ -124,3 +124,12 @@ def test_ims_notification_to_administrators():
     assert kim["refusal"] == "relay_denied"
     assert kim["software"] == "Internet Mail Service (5.5.2232.0) (Exchange Server 5.5 SP1)"
     assert one(frame, "ines.jones@bank.example")["refusal"] == "host_unknown"
+
+
+def test_exchange2003_outlook_rendering_with_an_enhanced_status():
+    (row,) = rows("exchange2003_outlook.eml").to_dicts()
+    assert row["recipient"] == "gone.user@partner-a.example"
+    assert row["remote_status"] == "5.1.1"
+    assert row["diagnostic"] == "<mx.partner-a.example #5.1.1>"
+    assert row["reason_text"].startswith("The e-mail account does not exist")
+    assert row["refusal"] == "unknown_recipient"

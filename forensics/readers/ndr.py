@@ -213,14 +213,21 @@ def _exchange5_rows(text: str) -> list[_Row]:
             for line in block[: diag_at if diag_at is not None else len(block)]
             if not line.startswith("The MTS-ID")
         ]
+        status = None
+        if diag_at is None and reasons:
+            found_status = g.scan(g.EXCHANGE2000_STATUS, reasons[-1])
+            if found_status:
+                status = found_status[0][0]["status"]
+                diagnostic = reasons.pop()
         component = msexch.get("component", "IMS").upper()
         rows.append(
             _Row(
                 recipient=found["recipient"],
                 generator="exchange-imc" if component == "IMC" else "exchange-ims",
-                reason_text=reasons[0] if reasons else None,
+                reason_text=" ".join(reasons) if reasons else None,
                 diagnostic=diagnostic,
                 msexch=msexch,
+                dsn_status=status,
             )
         )
     return rows
