@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grammars import ims, ndr
+from grammars import ims, ndr, registry
 
 # A compressed file may expand to at most this much text; past it the rest is not
 # read and the file's note says so (decompression bombs, runaway archives).
@@ -30,6 +30,7 @@ _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c\x1b") + b"\
 # A file that opens with mail headers is a message, whatever it quotes (a Sendmail
 # transcript inside an NDR has ">>>" and "<<<" lines, as IMS logs do).
 SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("registry", registry.looks_like),
     ("email", ndr.looks_like),
     ("ims", ims.looks_like),
 )
@@ -41,6 +42,7 @@ class Evidence:
 
     source: str  # path relative to the input root: what findings cite
     path: str  # where it is on disk (a str: a Path per file costs more than hashing it)
+    mtime: float | None = None  # the file's modification time (weak evidence of when)
     sha256: str = ""
     size: int = 0
     compression: str | None = None
@@ -66,7 +68,7 @@ _READ_FLAGS = (
 )
 
 
-def _read_bytes(path: str) -> bytes:
+def _read_bytes(path: str) -> tuple[bytes, float]:
     """The whole file, read-only. O_NOATIME keeps even the access time of the
     evidence as it was; the kernel allows it only to the owner (or root)."""
     try:
@@ -80,11 +82,11 @@ def _read_bytes(path: str) -> bytes:
         want = info.st_size + 1  # one byte more than stat says: a short read is the end
         data = os.read(fd, want)
         if len(data) < want:
-            return data
+            return data, info.st_mtime
         chunks = [data]  # the file grew, or stat lied (some special file systems)
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
-        return b"".join(chunks)
+        return b"".join(chunks), info.st_mtime
     finally:
         os.close(fd)
 
@@ -166,7 +168,7 @@ def examine(path: str | Path, source: str) -> Evidence:
     """Read one file and learn what it is. Never raises for a bad file."""
     item = Evidence(source=source, path=str(path))
     try:
-        raw = _read_bytes(str(path))
+        raw, item.mtime = _read_bytes(str(path))
     except FileNotFoundError:
         item.format = "unreadable"
         item.note = "dangling symbolic link" if os.path.islink(path) else "vanished while reading"

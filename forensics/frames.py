@@ -109,6 +109,21 @@ NDRS = pl.Schema(
     }
 )
 
+# One configuration fact or change, with the evidence it comes from.
+CONFIG = pl.Schema(
+    {
+        "source": pl.String,
+        "line": pl.UInt32,
+        "ts": TS,
+        "origin": pl.String,  # registry | changelog | eventlog | inferred
+        "key": pl.String,  # e.g. MSExchangeIMC\Parameters\RelayFlags
+        "old": pl.String,  # the value in the snapshot before (null for the first)
+        "new": pl.String,
+        "note": pl.String,  # what the value means (RelayFlags decoded, list entries)
+        "ts_quality": pl.String,  # exact | filename | mtime | inferred | unknown
+    }
+)
+
 # One row per input file: what it was taken for and what became of every line.
 INPUTS = pl.Schema(
     {
@@ -142,6 +157,7 @@ ALL: dict[str, pl.Schema] = {
     "sessions": SESSIONS,
     "recipients": RECIPIENTS,
     "ndrs": NDRS,
+    "config": CONFIG,
     "inputs": INPUTS,
     "unparsed": UNPARSED,
 }

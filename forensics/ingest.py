@@ -14,6 +14,7 @@ from forensics.discover import Evidence, iter_discover
 from forensics.lineparse import Engine
 from forensics.readers import ims as ims_reader
 from forensics.readers import ndr as ndr_reader
+from forensics.readers import registry as registry_reader
 from forensics.timeparse import DateOrder
 
 
@@ -23,6 +24,7 @@ class Frames:
 
     events: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.EVENTS))
     ndrs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.NDRS))
+    config: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.CONFIG))
     sessions: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.SESSIONS))
     recipients: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.RECIPIENTS))
     inputs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.INPUTS))
@@ -166,6 +168,18 @@ def read_evidence(
         for i, item in enumerate(mails):
             lines = len(split_lines(item.text or ""))
             stats[item.source] = (found.records[i], found.unparsed_counts[i], lines)
+            item.text = None
+    exports = [item for item in seen if item.format == "registry"]
+    if exports:
+        found_config = registry_reader.read(exports)
+        out.config = found_config.config
+        out.unparsed = pl.concat([out.unparsed, found_config.unparsed]).sort("source", "line")
+        for i, item in enumerate(exports):
+            stats[item.source] = (
+                found_config.records[i],
+                found_config.unparsed_counts[i],
+                found_config.lines[i],
+            )
             item.text = None
     inputs = _inputs(seen, stats)
     spans = out.events.group_by("source").agg(

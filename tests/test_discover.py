@@ -91,7 +91,7 @@ def test_files_not_read_are_listed_with_a_reason(tmp_path):
 def test_unreadable_file_is_listed(tmp_path, monkeypatch):
     (tmp_path / "locked.LOG").write_bytes(LOG)
 
-    def deny(path: str) -> bytes:
+    def deny(path: str) -> tuple[bytes, float]:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(d, "_read_bytes", deny)

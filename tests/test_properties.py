@@ -12,9 +12,9 @@ from polars.testing import assert_frame_equal
 from forensics.discover import Evidence
 from forensics.ingest import read_evidence, split_lines
 from forensics.lineparse import extract, matches
-from grammars import ims, smtp
+from grammars import ims, registry, smtp
 
-EXTRACTORS = [ims.LINE, ims.PAYLOAD, smtp.PATH_ARG]
+EXTRACTORS = [ims.LINE, ims.PAYLOAD, smtp.PATH_ARG, registry.LINE]
 DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 
 # Pieces of real lines, so that generated text often comes close to matching.

@@ -1,0 +1,192 @@
+"""Registry exports -> ``config`` rows: the values under ``Services\\MSExchangeIMC``,
+decoded, each with its file and line. Other keys are read (and counted) but not
+kept: the rules look at the Internet Mail Service's settings.
+
+A snapshot's time comes from a date-time in the file name
+(``imc-2000-05-15T0900.reg``), else from the file's modification time, which is
+weak evidence and marked so in ``ts_quality``. Several snapshots of the same value
+become changes: each row's ``old`` is the value in the snapshot before it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from forensics import frames
+from forensics.discover import Evidence
+from forensics.knowledge import load
+from forensics.lineparse import extract
+from grammars import registry as g
+
+# Rust regex syntax (polars runs it over every key line).
+_IMC = re.compile(r"(?i)\\Services\\(MSExchangeIMC\\.*)$")
+_STAMP_IN_NAME = re.compile(
+    r"(?P<y>(?:19|20)[0-9]{2})-?(?P<m>[01][0-9])-?(?P<d>[0-3][0-9])"
+    r"(?:[T_ -]?(?P<H>[0-2][0-9]):?(?P<M>[0-5][0-9]))?"
+)
+
+
+@dataclass
+class RegistryResult:
+    config: pl.DataFrame
+    unparsed: pl.DataFrame
+    records: list[int]
+    unparsed_counts: list[int]
+    lines: list[int]
+
+
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) with backslash-continued lines joined."""
+    out: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+        if pending is not None:
+            line = pending[1] + line.lstrip(" \t")
+            number = pending[0]
+            pending = None
+        if line.endswith("\\") and not line.lstrip().startswith(("[", ";")):
+            pending = (number, line[:-1])
+            continue
+        out.append((number, line))
+    if pending is not None:
+        out.append(pending)
+    if out and out[-1][1] == "":
+        out.pop()
+    return out
+
+
+def snapshot_time(source: str, mtime: float | None) -> tuple[dt.datetime | None, str]:
+    found = _STAMP_IN_NAME.search(source.rsplit("/", 1)[-1])
+    if found:
+        try:
+            return (
+                dt.datetime(
+                    int(found["y"]),
+                    int(found["m"]),
+                    int(found["d"]),
+                    int(found["H"] or 0),
+                    int(found["M"] or 0),
+                ),
+                "filename",
+            )
+        except ValueError:
+            pass
+    if mtime is not None:
+        return dt.datetime.fromtimestamp(mtime).replace(microsecond=0), "mtime"
+    return None, "unknown"
+
+
+def relayflags_meaning(value: int) -> str:
+    table = load("relayflags")
+    if value == 0:
+        return table["none"]
+    if value == 1:
+        return table["deny_only"]
+    bits = [b["meaning"] for b in table["bit"] if value & b["value"]]
+    return f"{value}: " + "; ".join(bits) + "; everyone else may not relay"
+
+
+def _list_note(entries: list[str]) -> str:
+    parts = []
+    for entry in entries:
+        net, _, mask = entry.partition(";")
+        parts.append(f"{net.strip()}/{(mask or '255.255.255.255').strip()}")
+    return f"{len(entries)} entries: " + ", ".join(parts)
+
+
+def _decode(row: dict, unicode: bool) -> tuple[str | None, str | None]:
+    """(value as text, note) of one value line."""
+    name = row["name"] or ""
+    if row["delete_value"]:
+        return None, "value deleted"
+    if row["dword"] is not None:
+        number = int(row["dword"], 16)
+        note = relayflags_meaning(number) if name.lower() == "relayflags" else None
+        return str(number), note
+    if row["string"] is not None:
+        return re.sub(r"\\(.)", r"\1", row["string"]), None
+    decoded = g.decode_hex(row["hex"] or "", row["hex_type"], unicode)
+    if isinstance(decoded, list):
+        note = _list_note(decoded) if name.lower().startswith("relay") else None
+        return ", ".join(decoded), note
+    if isinstance(decoded, int):
+        note = relayflags_meaning(decoded) if name.lower() == "relayflags" else None
+        return str(decoded), note
+    return (None if decoded is None else str(decoded)), None
+
+
+def read(items: list[Evidence]) -> RegistryResult:
+    rows: list[dict] = []
+    unparsed: list[dict] = []
+    records, unparsed_counts, line_counts = [], [], []
+    for item in items:
+        text = item.text or ""
+        lines = logical_lines(text)
+        line_counts.append(text.count("\n") + (0 if text.endswith(("\n", "\r")) or not text else 1))
+        unicode = "Version 5.00" in text[:200]
+        body = [(n, s) for n, s in lines if not g.HEADER.match(s)]
+        parsed = extract(pl.Series([s for _, s in body], dtype=pl.String), g.LINE)
+        ts, quality = snapshot_time(item.source, item.mtime)
+        df = pl.concat(
+            [
+                pl.DataFrame(
+                    {"line": [n for n, _ in body], "raw": [s for _, s in body]},
+                    schema={"line": pl.UInt32, "raw": pl.String},
+                ),
+                parsed,
+            ],
+            how="horizontal",
+        ).with_columns(
+            # The key each line belongs to ("" after a [-key] deletion).
+            pl.when(pl.col("key").is_not_null())
+            .then(pl.when(pl.col("delete_key").is_not_null()).then(pl.lit("")).otherwise("key"))
+            .forward_fill()
+            .alias("current_key")
+        )
+        bad = df.filter(~pl.col("matched"))
+        unparsed += [
+            {"source": item.source, "line": r["line"], "reason": r["error"], "text": r["raw"][:200]}
+            for r in bad.iter_rows(named=True)
+        ]
+        # Only the Internet Mail Service's values are kept; Python decodes just those.
+        imc = df.filter(
+            pl.col("matched")
+            & pl.col("key").is_null()
+            & (pl.col("name").is_not_null() | pl.col("default").is_not_null())
+        ).with_columns(pl.col("current_key").str.extract(_IMC.pattern, 1).alias("imc"))
+        kept = 0
+        for row in imc.filter(pl.col("imc").is_not_null()).iter_rows(named=True):
+            value, note = _decode(row, unicode)
+            rows.append(
+                {
+                    "source": item.source,
+                    "line": row["line"],
+                    "ts": ts,
+                    "origin": "registry",
+                    "key": row["imc"] + "\\" + (row["name"] or "(default)"),
+                    "new": value,
+                    "note": note,
+                    "ts_quality": quality,
+                }
+            )
+            kept += 1
+        bad_count = bad.height
+        records.append(kept)
+        unparsed_counts.append(bad_count)
+    config = pl.DataFrame(rows, schema={k: frames.CONFIG[k] for k in frames.CONFIG if k != "old"})
+    # Snapshots of the same value, in time order: each row's old is the one before.
+    config = config.sort("key", "ts", "source", "line", nulls_last=True).with_columns(
+        pl.col("new").shift(1).over("key").alias("old")
+    )
+    return RegistryResult(
+        config=frames.conform(config.sort("ts", "source", "line", nulls_last=True), frames.CONFIG),
+        unparsed=frames.conform(
+            pl.DataFrame(unparsed, schema=dict(frames.UNPARSED)), frames.UNPARSED
+        ),
+        records=records,
+        unparsed_counts=unparsed_counts,
+        lines=line_counts,
+    )
