@@ -124,6 +124,16 @@ CONFIG = pl.Schema(
     }
 )
 
+# One directory entry: an address of the organisation (GAL export, address list).
+DIRECTORY = pl.Schema(
+    {
+        "address": pl.String,  # lower-cased
+        "display_name": pl.String,
+        "source": pl.String,
+        "line": pl.UInt32,
+    }
+)
+
 # One row per input file: what it was taken for and what became of every line.
 INPUTS = pl.Schema(
     {
@@ -158,6 +168,7 @@ ALL: dict[str, pl.Schema] = {
     "recipients": RECIPIENTS,
     "ndrs": NDRS,
     "config": CONFIG,
+    "directory": DIRECTORY,
     "inputs": INPUTS,
     "unparsed": UNPARSED,
 }

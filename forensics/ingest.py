@@ -15,6 +15,7 @@ from forensics.lineparse import Engine
 from forensics.readers import ims as ims_reader
 from forensics.readers import ndr as ndr_reader
 from forensics.readers import registry as registry_reader
+from forensics.readers import tables
 from forensics.timeparse import DateOrder
 
 
@@ -25,6 +26,7 @@ class Frames:
     events: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.EVENTS))
     ndrs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.NDRS))
     config: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.CONFIG))
+    directory: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.DIRECTORY))
     sessions: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.SESSIONS))
     recipients: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.RECIPIENTS))
     inputs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.INPUTS))
@@ -109,9 +111,7 @@ class _Batch:
     stats: dict[str, tuple[int, int, int]]  # source: (records, unparsed, lines)
 
 
-def _read_ims_batch(
-    items: list[Evidence], date_order: DateOrder, engine: Engine, local_domains: tuple[str, ...]
-) -> _Batch:
+def _read_ims_batch(items: list[Evidence], date_order: DateOrder, engine: Engine) -> _Batch:
     """IMS records and sessions never span files: a batch of whole files is complete."""
     lines = lines_frame(items)
     sources = pl.Series([i.source for i in items], dtype=pl.String)
@@ -121,7 +121,9 @@ def _read_ims_batch(
         records, unparsed = result.records[fid], result.unparsed_counts[fid]
         stats[item.source] = (records, unparsed, records + unparsed + result.other_lines[fid])
         item.text = None  # parsed: the frames hold what matters now
-    found_sessions, recipients = sessions.build(result.events, local_domains=local_domains)
+    # Whether a recipient is local is settled once every file is read (the
+    # directory may come after the logs).
+    found_sessions, recipients = sessions.build(result.events)
     return _Batch(result.events, result.unparsed, found_sessions, recipients, stats)
 
 
@@ -133,7 +135,6 @@ def read_evidence(
     local_domains: Iterable[str] = (),
 ) -> Frames:
     """Evidence (a list, or discovery still under way) -> frames."""
-    domains = tuple(local_domains)
     seen: list[Evidence] = []
     batches: list[Future[_Batch]] = []
     with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="parse") as worker:
@@ -146,10 +147,10 @@ def read_evidence(
             batch.append(item)
             size += (item.text or "").count("\n")
             if size >= BATCH_LINES:
-                batches.append(worker.submit(_read_ims_batch, batch, date_order, engine, domains))
+                batches.append(worker.submit(_read_ims_batch, batch, date_order, engine))
                 batch, size = [], 0
         if batch:
-            batches.append(worker.submit(_read_ims_batch, batch, date_order, engine, domains))
+            batches.append(worker.submit(_read_ims_batch, batch, date_order, engine))
         done = [b.result() for b in batches]
     out = Frames()
     stats: dict[str, tuple[int, int, int]] = {}
@@ -169,18 +170,37 @@ def read_evidence(
             lines = len(split_lines(item.text or ""))
             stats[item.source] = (found.records[i], found.unparsed_counts[i], lines)
             item.text = None
-    exports = [item for item in seen if item.format == "registry"]
-    if exports:
-        found_config = registry_reader.read(exports)
-        out.config = found_config.config
-        out.unparsed = pl.concat([out.unparsed, found_config.unparsed]).sort("source", "line")
-        for i, item in enumerate(exports):
-            stats[item.source] = (
-                found_config.records[i],
-                found_config.unparsed_counts[i],
-                found_config.lines[i],
-            )
+    config_parts = []
+    for fmt, reader in (
+        ("registry", registry_reader.read),
+        ("changelog", lambda items: tables.read_changelogs(items, date_order)),
+        ("directory", tables.read_directories),
+    ):
+        chosen = [item for item in seen if item.format == fmt]
+        if not chosen:
+            continue
+        result = reader(chosen)
+        if fmt == "directory":
+            out.directory = result.rows
+        else:
+            config_parts.append(result.config if fmt == "registry" else result.rows)
+        out.unparsed = pl.concat([out.unparsed, result.unparsed])
+        for i, item in enumerate(chosen):
+            stats[item.source] = (result.records[i], result.unparsed_counts[i], result.lines[i])
             item.text = None
+    if config_parts:
+        out.config = pl.concat(config_parts).sort("ts", "source", "line", nulls_last=True)
+    out.unparsed = out.unparsed.sort("source", "line")
+    # Local domains: the ones given, and those of the directory's addresses.
+    domains = sorted(
+        {d.lower().strip(".") for d in local_domains}
+        | set(out.directory["address"].str.extract(r"@(.+)$").drop_nulls().to_list())
+    )
+    out.recipients = out.recipients.with_columns(
+        (pl.col("rcpt_domain").is_in(domains) if domains else pl.lit(None, pl.Boolean)).alias(
+            "local"
+        )
+    )
     inputs = _inputs(seen, stats)
     spans = out.events.group_by("source").agg(
         pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts")

@@ -1,0 +1,214 @@
+"""The admin's CSV evidence: the change log -> ``config`` rows, directory exports
+-> ``directory`` rows. The standard library's ``csv`` splits records (RFC 4180
+quoting, multi-line cells); :mod:`grammars.evidence_csv` reads the cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from forensics import frames
+from forensics.discover import Evidence
+from forensics.lineparse import extract
+from forensics.timeparse import DateOrder, timestamps
+from grammars import evidence_csv as g
+
+
+@dataclass
+class TableResult:
+    rows: pl.DataFrame
+    unparsed: pl.DataFrame
+    records: list[int]
+    unparsed_counts: list[int]
+    lines: list[int]
+
+
+def _line_count(text: str) -> int:
+    return (
+        len(text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")) if text else 0
+    )
+
+
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """(first line, cells) of each CSV record after the header row."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    out = []
+    start = 1
+    for cells in reader:
+        out.append((start, cells))
+        start = reader.line_num + 1
+    return out
+
+
+def _unparsed(source: str, line: int, reason: str, text: str) -> dict[str, object]:
+    return {"source": source, "line": line, "reason": reason, "text": text[:200]}
+
+
+def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> TableResult:
+    """``time,component,setting,old,new,note``: time and setting are required."""
+    rows, bad = [], []
+    records, unparsed_counts, lines = [], [], []
+    for item in items:
+        text = item.text or ""
+        table = _records(text)
+        header = [c.strip().lower() for c in table[0][1]] if table else []
+        kept = failed = 0
+        for line, cells in table[1:]:
+            if not any(c.strip() for c in cells):
+                continue
+            cell = dict(zip(header, cells, strict=False))
+            if not cell.get("time", "").strip() or not cell.get("setting", "").strip():
+                bad.append(
+                    _unparsed(
+                        item.source, line, "a change needs a time and a setting", ",".join(cells)
+                    )
+                )
+                failed += 1
+                continue
+            component = cell.get("component", "").strip()
+            setting = cell["setting"].strip()
+            rows.append(
+                {
+                    "source": item.source,
+                    "line": line,
+                    "time": cell["time"].strip(),
+                    "origin": "changelog",
+                    "key": f"{component}\\{setting}" if component else setting,
+                    "old": cell.get("old", "").strip() or None,
+                    "new": cell.get("new", "").strip() or None,
+                    "note": cell.get("note", "").strip() or None,
+                    "ts_quality": "exact",
+                }
+            )
+            kept += 1
+        records.append(kept)
+        unparsed_counts.append(failed)
+        lines.append(_line_count(text))
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            **{
+                k: pl.String
+                for k in ("source", "time", "origin", "key", "old", "new", "note", "ts_quality")
+            },
+            "line": pl.UInt32,
+        },
+    )
+    if frame.height:
+        parts = extract(frame["time"], g.TIME)
+        iso = parts.select(
+            pl.col("y").alias("d1"),
+            pl.col("mo").alias("d2"),
+            pl.col("dd").alias("d3"),
+            pl.col("h").alias("hh"),
+            pl.col("mn").alias("mi"),
+            pl.col("s").alias("ss"),
+            pl.lit(None, pl.String).alias("ampm"),
+        )
+        ts = pl.coalesce(timestamps(iso, "ymd"), timestamps(parts, date_order))
+        frame = frame.with_columns(ts.alias("ts"))
+        unreadable = frame.filter(pl.col("ts").is_null())
+        bad += [
+            _unparsed(
+                r["source"],
+                r["line"],
+                "the time is neither ISO 8601 nor the log's format",
+                r["time"],
+            )
+            for r in unreadable.iter_rows(named=True)
+        ]
+        for r in unreadable.iter_rows(named=True):
+            i = [it.source for it in items].index(r["source"])
+            records[i] -= 1
+            unparsed_counts[i] += 1
+        frame = frame.filter(pl.col("ts").is_not_null())
+    return TableResult(
+        frames.conform(frame, frames.CONFIG),
+        frames.conform(pl.DataFrame(bad, schema=dict(frames.UNPARSED)), frames.UNPARSED),
+        records,
+        unparsed_counts,
+        lines,
+    )
+
+
+_NAME_COLUMNS = ("display name", "displayname", "name", "cn", "display-name")
+_CLASS_COLUMNS = ("obj-class", "objectclass", "object class", "recipienttype")
+# Directory objects that stand for someone outside the organisation.
+_FOREIGN_CLASSES = ("remote", "contact", "mailcontact", "custom recipient", "mailuser")
+
+
+def read_directories(items: list[Evidence]) -> TableResult:
+    """Addresses (lower-cased) with their display names; X400/X500/MS entries and
+    other non-SMTP proxies are skipped."""
+    rows, bad = [], []
+    records, unparsed_counts, lines = [], [], []
+    for item in items:
+        text = item.text or ""
+        table = _records(text)
+        header = [c.strip().lower() for c in table[0][1]] if table else []
+        address_cols = [i for i, c in enumerate(header) if c in g.ADDRESS_COLUMNS]
+        name_col = next((i for i, c in enumerate(header) if c in _NAME_COLUMNS), None)
+        class_col = next((i for i, c in enumerate(header) if c in _CLASS_COLUMNS), None)
+        cells_of: list[tuple[int, str, str | None]] = []
+        if address_cols:
+            for line, cells in table[1:]:
+                foreign = (
+                    class_col is not None
+                    and class_col < len(cells)
+                    and cells[class_col].strip().lower() in _FOREIGN_CLASSES
+                )
+                if foreign:
+                    continue  # a custom recipient: an address outside the organisation
+                name = (
+                    cells[name_col].strip()
+                    if name_col is not None and name_col < len(cells)
+                    else None
+                )
+                for i in address_cols:
+                    if i < len(cells):
+                        for entry in re.split(r"[%;\n]", cells[i]):
+                            if entry.strip():
+                                cells_of.append((line, entry, name or None))
+        else:  # a plain list, one address per line
+            for line, raw in enumerate(
+                text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1
+            ):
+                if raw.strip():
+                    cells_of.append((line, raw, None))
+        kept = failed = 0
+        if cells_of:
+            parsed = extract(pl.Series([c for _, c, _ in cells_of], dtype=pl.String), g.PROXY)
+            for (line, raw, name), p in zip(cells_of, parsed.iter_rows(named=True), strict=True):
+                if not p["matched"]:
+                    if not address_cols:  # in a list every line should be an address
+                        bad.append(_unparsed(item.source, line, "not an address", raw))
+                        failed += 1
+                    continue
+                if p["type"] and p["type"].lower() != "smtp":
+                    continue  # X400:, X500:, MS:, ...
+                rows.append(
+                    {
+                        "address": p["address"].lower(),
+                        "display_name": name,
+                        "source": item.source,
+                        "line": line,
+                    }
+                )
+                kept += 1
+        records.append(kept)
+        unparsed_counts.append(failed)
+        lines.append(_line_count(text))
+    frame = pl.DataFrame(rows, schema=dict(frames.DIRECTORY)).unique(
+        subset=["address"], keep="first", maintain_order=True
+    )
+    return TableResult(
+        frames.conform(frame, frames.DIRECTORY),
+        frames.conform(pl.DataFrame(bad, schema=dict(frames.UNPARSED)), frames.UNPARSED),
+        records,
+        unparsed_counts,
+        lines,
+    )
