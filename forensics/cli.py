@@ -96,6 +96,22 @@ def _reading_options(func: Any) -> Any:
         "exact: pyparsing on every line (slow; to cross-check).",
     )(func)
     func = click.option(
+        "--changes",
+        "changelogs",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help="The admin's change log (time,component,setting,old,new,note), read as such.",
+    )(func)
+    func = click.option(
+        "--directory",
+        "directories",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help="A directory (GAL) export or address list: its domains are local.",
+    )(func)
+    func = click.option(
         "--local-domain",
         "local_domains",
         multiple=True,

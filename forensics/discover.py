@@ -166,8 +166,9 @@ def sniff(text: str) -> str:
     return "unknown"
 
 
-def examine(path: str | Path, source: str) -> Evidence:
-    """Read one file and learn what it is. Never raises for a bad file."""
+def examine(path: str | Path, source: str, force: str | None = None) -> Evidence:
+    """Read one file and learn what it is (or take it for ``force``, the format the
+    user named). Never raises for a bad file."""
     item = Evidence(source=source, path=str(path))
     try:
         raw, item.mtime = _read_bytes(str(path))
@@ -189,7 +190,7 @@ def examine(path: str | Path, source: str) -> Evidence:
         item.format = "binary"
         item.note = item.note or "binary content"
         return item
-    item.format = sniff(text)
+    item.format = force or sniff(text)
     if item.format == "unknown":
         item.note = item.note or "not a format this tool reads"
     else:

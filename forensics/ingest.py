@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -10,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from forensics import frames, sessions
-from forensics.discover import Evidence, iter_discover
+from forensics.discover import Evidence, NoInputError, examine, iter_discover
 from forensics.lineparse import Engine
 from forensics.readers import ims as ims_reader
 from forensics.readers import ndr as ndr_reader
@@ -220,9 +222,25 @@ def ingest(
     date_order: DateOrder = "mdy",
     engine: Engine = "fast",
     local_domains: Iterable[str] = (),
+    directories: Iterable[str | Path] = (),
+    changelogs: Iterable[str | Path] = (),
 ) -> Frames:
-    """Paths -> frames. Raises :class:`forensics.discover.NoInputError` for a missing
-    path (before anything is read)."""
+    """Paths -> frames. ``directories`` and ``changelogs`` are files read as that
+    format whatever their content looks like (and not a second time if they also
+    lie under ``paths``). Raises :class:`forensics.discover.NoInputError` for a
+    missing path (before anything is read)."""
+    named = [(Path(p), "directory") for p in directories] + [
+        (Path(p), "changelog") for p in changelogs
+    ]
+    for path, _ in named:
+        if not path.is_file():
+            raise NoInputError(f"{path}: no such file")
+    forced = [examine(path, path.name, force=fmt) for path, fmt in named]
+    taken = {os.path.realpath(path) for path, _ in named}
+    found = (e for e in iter_discover(paths) if os.path.realpath(e.path) not in taken)
     return read_evidence(
-        iter_discover(paths), date_order=date_order, engine=engine, local_domains=local_domains
+        itertools.chain(forced, found),
+        date_order=date_order,
+        engine=engine,
+        local_domains=local_domains,
     )

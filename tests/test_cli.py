@@ -137,3 +137,48 @@ def test_python_m_forensics_runs():
         [sys.executable, "-m", "forensics", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("smtp-forensics, version ")
+
+
+def test_directory_and_changes_options_read_files_as_named(tmp_path):
+    # Names and contents that discovery alone would not take for these formats.
+    (tmp_path / "people").write_text("Name;Mail\nJane;jane@company2.example\n")
+    (tmp_path / "notes").write_text(
+        "When,Setting\n"
+    )  # not our change-log header: read as one only because --changes says so
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "L0000000.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    out = tmp_path / "frames"
+    result = run(
+        "parse",
+        logs,
+        "--directory",
+        tmp_path / "people",
+        "--changes",
+        tmp_path / "notes",
+        "--out",
+        out,
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    inputs = pl.read_parquet(out / "inputs.parquet")
+    assert dict(inputs.select("path", "format").iter_rows()) == {
+        "people": "directory",
+        "notes": "changelog",
+        "L0000000.LOG": "ims",
+    }
+    recipients = pl.read_parquet(out / "recipients.parquet")
+    assert dict(recipients.select("rcpt", "local").iter_rows())["jane@company2.example"] is True
+
+
+def test_a_named_file_under_the_path_is_read_once(tmp_path):
+    (tmp_path / "gal.csv").write_text("Display Name,E-mail Address\nJane,jane@company2.example\n")
+    (tmp_path / "L0000000.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    result = run("parse", tmp_path, "--directory", tmp_path / "gal.csv", "--out", tmp_path / "f")
+    assert result.exit_code == EXIT_OK, result.output
+    paths = pl.read_parquet(tmp_path / "f" / "inputs.parquet")["path"].to_list()
+    assert sorted(paths) == ["L0000000.LOG", "gal.csv"]
+
+
+def test_a_missing_named_file_is_a_usage_error(tmp_path):
+    result = run("analyze", IMS_FIXTURES, "--changes", tmp_path / "nope.csv")
+    assert result.exit_code == EXIT_USAGE

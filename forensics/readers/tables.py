@@ -35,7 +35,11 @@ def _line_count(text: str) -> int:
 
 def _records(text: str) -> list[tuple[int, list[str]]]:
     """(first line, cells) of each CSV record after the header row."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    text = text.lstrip("\ufeff")
+    header = text.split("\n", 1)[0]
+    # Exports use commas, or semicolons (European locales), or tabs.
+    delimiter = max(",;\t", key=header.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out = []
     start = 1
     for cells in reader:
