@@ -34,6 +34,7 @@ SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("email", ndr.looks_like),
     ("ims", ims.looks_like),
     ("changelog", evidence_csv.looks_like_changelog),
+    ("eventlog", evidence_csv.looks_like_eventlog),
     ("directory", evidence_csv.looks_like_directory),
 )
 

@@ -124,6 +124,22 @@ CONFIG = pl.Schema(
     }
 )
 
+# One Windows event (Event Viewer exports).
+SERVICE_EVENTS = pl.Schema(
+    {
+        "source": pl.String,
+        "line": pl.UInt32,
+        "ts": TS,
+        "log": pl.String,  # Application, System (when the export says)
+        "event_source": pl.String,  # MSExchangeIMC, DrWatson, Service Control Manager
+        "event_id": pl.UInt32,
+        "type": pl.String,  # Information, Warning, Error
+        "category": pl.String,
+        "computer": pl.String,
+        "message": pl.String,
+    }
+)
+
 # One directory entry: an address of the organisation (GAL export, address list).
 DIRECTORY = pl.Schema(
     {
@@ -168,6 +184,7 @@ ALL: dict[str, pl.Schema] = {
     "recipients": RECIPIENTS,
     "ndrs": NDRS,
     "config": CONFIG,
+    "service_events": SERVICE_EVENTS,
     "directory": DIRECTORY,
     "inputs": INPUTS,
     "unparsed": UNPARSED,

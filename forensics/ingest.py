@@ -29,6 +29,9 @@ class Frames:
     ndrs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.NDRS))
     config: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.CONFIG))
     directory: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.DIRECTORY))
+    service_events: pl.DataFrame = field(
+        default_factory=lambda: frames.empty(frames.SERVICE_EVENTS)
+    )
     sessions: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.SESSIONS))
     recipients: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.RECIPIENTS))
     inputs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.INPUTS))
@@ -177,6 +180,7 @@ def read_evidence(
         ("registry", registry_reader.read),
         ("changelog", lambda items: tables.read_changelogs(items, date_order)),
         ("directory", tables.read_directories),
+        ("eventlog", lambda items: tables.read_eventlogs(items, date_order)),
     ):
         chosen = [item for item in seen if item.format == fmt]
         if not chosen:
@@ -184,6 +188,8 @@ def read_evidence(
         result = reader(chosen)
         if fmt == "directory":
             out.directory = result.rows
+        elif fmt == "eventlog":
+            out.service_events = result.rows.sort("ts", "source", "line", nulls_last=True)
         else:
             config_parts.append(result.config if fmt == "registry" else result.rows)
         out.unparsed = pl.concat([out.unparsed, result.unparsed])

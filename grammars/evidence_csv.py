@@ -17,7 +17,16 @@ import pyparsing as pp
 from grammars import tokens as t
 from grammars.twin import compile_grammar
 
-__all__ = ["ADDRESS_COLUMNS", "CHANGELOG_HEADER", "PROXY", "TIME", "looks_like_changelog"]
+__all__ = [
+    "ADDRESS_COLUMNS",
+    "CHANGELOG_HEADER",
+    "EVENT_TIME",
+    "PROXY",
+    "TIME",
+    "looks_like_changelog",
+    "looks_like_directory",
+    "looks_like_eventlog",
+]
 
 _END = pp.StringEnd()
 
@@ -83,3 +92,28 @@ def looks_like_directory(sample: str) -> bool:
         if re.fullmatch(r"(?:smtp:)?[^\s@,;]+@[^\s@,;]+\.[A-Za-z]{2,}", line, re.I)
     )
     return addressy >= max(2, len(lines) * 9 // 10)
+
+
+# --- event logs ------------------------------------------------------------------
+# NT4 Event Viewer "Save As" text: Date, Time, Source, Type, Category, Event, User,
+# Computer, Description, tab- or comma-delimited, with or without a header line.
+# The newer Event Viewer CSV: "Level,Date and Time,Source,Event ID,Task Category"
+# and the description last (quoted, possibly over several lines).
+EVENT_TYPES = ("information", "warning", "error", "success audit", "failure audit")
+EVENT_TIME = compile_grammar("event-time", t.OPT_SPACE + t.stamp() + t.OPT_SPACE + _END)
+_NT4_LINE = re.compile(
+    r"^\s*[0-9]{1,4}[/.\-] ?[0-9]{1,2}[/.\-] ?[0-9]{1,4}[\t,]\s*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?"
+    r"(?: ?[AaPp][Mm])?[\t,][^\t,]*[\t,]"
+    r"(?:Information|Warning|Error|Success Audit|Failure Audit)[\t,]",
+    re.IGNORECASE,
+)
+_EVENT_HEADER = re.compile(
+    r"^\ufeff?\s*(?:Level,Date and Time,Source,Event ID"
+    r"|Date[\t,]Time[\t,]Source[\t,]Type[\t,]Category[\t,]Event)",
+    re.IGNORECASE,
+)
+
+
+def looks_like_eventlog(sample: str) -> bool:
+    first = sample.lstrip("\ufeff").split("\n", 1)[0]
+    return bool(_EVENT_HEADER.match(first) or _NT4_LINE.match(first))

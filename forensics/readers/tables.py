@@ -216,3 +216,98 @@ def read_directories(items: list[Evidence]) -> TableResult:
         unparsed_counts,
         lines,
     )
+
+
+_NT4_COLUMNS = (
+    "date",
+    "time",
+    "source",
+    "type",
+    "category",
+    "event",
+    "user",
+    "computer",
+    "description",
+)
+_MODERN = {
+    "level": "type",
+    "date and time": "when",
+    "source": "source",
+    "event id": "event",
+    "task category": "category",
+}
+
+
+def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> TableResult:
+    """Event Viewer exports -> ``service_events`` rows (every event, its full message)."""
+    rows, bad = [], []
+    records, unparsed_counts, lines = [], [], []
+    for item in items:
+        text = item.text or ""
+        table = _records(text)
+        first = [c.strip().lower() for c in table[0][1]] if table else []
+        modern = bool(first) and first[0] == "level"
+        has_header = modern or (bool(first) and first[0] == "date")
+        header = first if has_header else list(_NT4_COLUMNS)
+        kept = failed = 0
+        for line, cells in table[1:] if has_header else table:
+            if not any(c.strip() for c in cells):
+                continue
+            if modern:
+                named = {_MODERN.get(h, h): c for h, c in zip(header, cells, strict=False)}
+                # The description is the last cell, after the named columns.
+                named["description"] = cells[-1] if len(cells) > len(_MODERN) else ""
+                when = named.get("when", "")
+            else:
+                named = dict(zip(header, cells, strict=False))
+                if len(cells) > len(header):  # commas inside an unquoted description
+                    named["description"] = ",".join(cells[len(header) - 1 :])
+                when = f"{named.get('date', '').strip()} {named.get('time', '').strip()}"
+            event = named.get("event", "").strip()
+            if not event.isdigit():
+                bad.append(_unparsed(item.source, line, "not an event record", ",".join(cells)))
+                failed += 1
+                continue
+            rows.append(
+                {
+                    "source": item.source,
+                    "line": line,
+                    "when": when,
+                    "log": None,
+                    "event_source": named.get("source", "").strip() or None,
+                    "event_id": int(event),
+                    "type": named.get("type", "").strip() or None,
+                    "category": named.get("category", "").strip() or None,
+                    "computer": named.get("computer", "").strip() or None,
+                    "message": (named.get("description") or "").strip() or None,
+                }
+            )
+            kept += 1
+        records.append(kept)
+        unparsed_counts.append(failed)
+        lines.append(_line_count(text))
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "source": pl.String,
+            "line": pl.UInt32,
+            "when": pl.String,
+            "log": pl.String,
+            "event_source": pl.String,
+            "event_id": pl.UInt32,
+            "type": pl.String,
+            "category": pl.String,
+            "computer": pl.String,
+            "message": pl.String,
+        },
+    )
+    if frame.height:
+        parts = extract(frame["when"], g.EVENT_TIME)
+        frame = frame.with_columns(timestamps(parts, date_order).alias("ts"))
+    return TableResult(
+        frames.conform(frame, frames.SERVICE_EVENTS),
+        frames.conform(pl.DataFrame(bad, schema=dict(frames.UNPARSED)), frames.UNPARSED),
+        records,
+        unparsed_counts,
+        lines,
+    )
