@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import evidence as ev
 from benchmarks.imsgen import ImsWriter, LogFolder, Rcpt, Session, Truth
 
 FIRST = ["ann", "bob", "carla", "dev", "emma", "farid", "gina", "hugo", "ines", "jon", "kim"]
@@ -232,25 +233,267 @@ def q168781(rng: random.Random) -> tuple[Site, list[Session]]:
     return site, sessions
 
 
+# --- the configuration evidence of each scenario ------------------------------------
+D = dt.datetime
+ROUTING = "IMS Routing tab"
+
+
+def evidence_healthy(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(2000, 3, 15, 11, 55),
+                "IMS Diagnostics Logging",
+                "SMTP Protocol Log",
+                "Medium",
+                "Maximum",
+                "more detail while testing the new firewall",
+            )
+        ],
+        root / "notes" / "changes.csv",
+    )
+    ev.registry({"RelayFlags": 8}, root / "registry" / "imc-2000-03-14T0800.reg", unicode=False)
+
+
+def evidence_q256856(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(2000, 5, 16, 9, 0),
+                ROUTING,
+                "reroute",
+                "Reroute incoming SMTP mail",
+                "Do not reroute incoming SMTP mail",
+                "left the routing restrictions in place",
+            ),
+            (D(2000, 5, 16, 9, 1), "IMS", "service", "running", "restarted", "to apply the change"),
+            (
+                D(2000, 5, 16, 10, 25),
+                "IMS Diagnostics Logging",
+                "SMTP Protocol Log",
+                "Medium",
+                "Maximum",
+                "customers report 550 Relaying is prohibited",
+            ),
+        ],
+        root / "notes" / "changes.csv",
+    )
+    allow = ["192.168.1.0;255.255.255.0"]
+    ev.registry(
+        {"RelayFlags": 2, "RelayAllowList": allow},
+        root / "registry" / "imc-2000-05-16T1030.reg",
+        unicode=True,
+    )
+    ev.events(
+        ev.service_cycle(D(2000, 5, 16, 9, 1)), site.server, root / "eventlogs" / "application.txt"
+    )
+
+
+def evidence_q206968(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(2000, 2, 8, 10, 30),
+                ROUTING,
+                "reroute",
+                "Reroute incoming SMTP mail",
+                "Do not reroute incoming SMTP mail",
+                "rerouting is no longer needed",
+            )
+        ],
+        root / "notes" / "changes.csv",
+    )
+    allow = ["192.168.20.0;255.255.255.0"]
+    for stamp in ("2000-02-07T1700", "2000-02-08T1400"):
+        ev.registry(
+            {"RelayFlags": 2, "RelayAllowList": allow},
+            root / "registry" / f"imc-{stamp}.reg",
+            unicode=True,
+        )
+    ev.events(
+        ev.service_cycle(D(2000, 2, 8, 10, 31)), site.server, root / "eventlogs" / "application.txt"
+    )
+
+
+def evidence_q243045(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(1999, 10, 27, 14, 0),
+                ROUTING,
+                "reroute",
+                "Reroute incoming SMTP mail",
+                "Do not reroute incoming SMTP mail",
+                "stop all relaying",
+            ),
+            (D(1999, 10, 27, 14, 2), "IMS", "service", "running", "restarted", ""),
+        ],
+        root / "notes" / "changes.csv",
+    )
+    allow = ["192.168.42.0;255.255.255.0"]
+    for stamp in ("1999-10-26T0900", "1999-10-27T1500"):
+        ev.registry(
+            {"RelayFlags": 2, "RelayAllowList": allow},
+            root / "registry" / f"imc-{stamp}.reg",
+            unicode=False,
+        )
+    ev.events(
+        ev.service_cycle(D(1999, 10, 27, 14, 2)),
+        site.server,
+        root / "eventlogs" / "application.txt",
+    )
+
+
+def evidence_q179289(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(1997, 12, 2, 17, 20),
+                "Registry",
+                "RelayFlags",
+                "",
+                "2",
+                "with RelayAllowList 192.168.42.1 and 192.168.42.2",
+            ),
+            (D(1997, 12, 2, 17, 27), "IMS", "service", "running", "restarted", "did not come back"),
+            (
+                D(1997, 12, 2, 19, 3),
+                "Registry",
+                "RelayFlags",
+                "2",
+                "",
+                "removed RelayFlags and RelayAllowList",
+            ),
+        ],
+        root / "notes" / "changes.csv",
+    )
+    ev.registry({}, root / "registry" / "imc-1997-12-01T1200.reg", unicode=False)
+    ev.registry(
+        {"RelayFlags": 2, "RelayAllowList": ["192.168.42.1", "192.168.42.2"]},
+        root / "registry" / "imc-1997-12-02T1720.reg",
+        unicode=False,
+    )
+    ev.registry({}, root / "registry" / "imc-1997-12-02T1904.reg", unicode=False)
+    crash = D(1997, 12, 2, 17, 27, 29)
+    rows = [
+        (
+            D(1997, 12, 2, 17, 27, 1),
+            "MSExchangeIMC",
+            "Information",
+            "Service Control",
+            1001,
+            "The Internet Mail Service was shut down successfully.",
+        ),
+        (
+            crash,
+            "DrWatson",
+            "Information",
+            "None",
+            4097,
+            "The application, exe\\MSEXCIMC.dbg, generated an application error The error occurred "
+            "on 12/ 2/1997 @ 17:27:29.240 The exception generated was c0000005 at address 77f64654 "
+            "(RtlAllocateHeap)",
+        ),
+        (
+            crash + dt.timedelta(seconds=3),
+            "Service Control Manager",
+            "Error",
+            "None",
+            7031,
+            "The Microsoft Exchange Internet Mail Service service terminated unexpectedly.",
+        ),
+        (
+            D(1997, 12, 2, 17, 41, 10),
+            "Service Control Manager",
+            "Error",
+            "None",
+            7024,
+            "Could not start the Microsoft Exchange Internet Mail Service service on \\\\EXCHSRV. "
+            "Error 1067: The process terminated unexpectedly.",
+        ),
+        (
+            D(1997, 12, 2, 19, 5),
+            "MSExchangeIMC",
+            "Information",
+            "Service Control",
+            1000,
+            "The Internet Mail Service started successfully.",
+        ),
+    ]
+    ev.events(rows, site.server, root / "eventlogs" / "application.txt")
+
+
+def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(1999, 6, 8, 9, 25),
+                "IMS Diagnostics Logging",
+                "all categories",
+                "None",
+                "Maximum",
+                "users report immediate NDRs for Internet mail (step 3 of Q168781)",
+            )
+        ],
+        root / "notes" / "changes.csv",
+    )
+    ev.events(
+        ev.refused_outbound_events(sessions), site.server, root / "eventlogs" / "application.txt"
+    )
+
+
 @dataclass
 class Scenario:
     name: str
     kb: str
     build: Callable[[random.Random], tuple[Site, list[Session]]]
     maximum_from: dt.datetime | None  # the admin raised logging to Maximum then
+    evidence: Callable[[Site, list[Session], Path], None]
 
 
 SCENARIOS = [
-    Scenario("healthy-baseline", "", healthy, dt.datetime(2000, 3, 15, 12, 0)),
+    Scenario("healthy-baseline", "", healthy, dt.datetime(2000, 3, 15, 12, 0), evidence_healthy),
     Scenario(
-        "q256856-relay-prohibited-local", "Q256856", q256856, dt.datetime(2000, 5, 16, 10, 30)
+        "q256856-relay-prohibited-local",
+        "Q256856",
+        q256856,
+        dt.datetime(2000, 5, 16, 10, 30),
+        evidence_q256856,
     ),
     Scenario(
-        "q206968-relay-not-allowed-relayflags", "Q206968", q206968, dt.datetime(2000, 2, 8, 13, 0)
+        "q206968-relay-not-allowed-relayflags",
+        "Q206968",
+        q206968,
+        dt.datetime(2000, 2, 8, 13, 0),
+        evidence_q206968,
     ),
-    Scenario("q243045-relay-after-change", "Q243045", q243045, dt.datetime(1999, 10, 27, 9, 0)),
-    Scenario("q179289-ims-crash-relayflags", "Q179289", q179289, dt.datetime(1997, 12, 2, 12, 0)),
-    Scenario("q168781-immediate-outbound-550", "Q168781", q168781, dt.datetime(1999, 6, 8, 9, 30)),
+    Scenario(
+        "q243045-relay-after-change",
+        "Q243045",
+        q243045,
+        dt.datetime(1999, 10, 27, 9, 0),
+        evidence_q243045,
+    ),
+    Scenario(
+        "q179289-ims-crash-relayflags",
+        "Q179289",
+        q179289,
+        dt.datetime(1997, 12, 2, 12, 0),
+        evidence_q179289,
+    ),
+    Scenario(
+        "q168781-immediate-outbound-550",
+        "Q168781",
+        q168781,
+        dt.datetime(1999, 6, 8, 9, 30),
+        evidence_q168781,
+    ),
 ]
 
 
@@ -269,6 +512,7 @@ def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
         take = 3 if rng.random() < 0.04 else 1
         folder.write(writer, sessions[i : i + take])
         i += take
+    scenario.evidence(site, sessions, root)
     return folder.truth
 
 

@@ -98,3 +98,20 @@ def test_hex_values():
     assert registry.decode_hex("31,00,00,00,32,00,00,00,00,00", "7", True) == ["1", "2"]
     assert registry.decode_hex("02,00,00,00", "4", False) == 2
     assert registry.decode_hex("zz", None, False) is None
+
+
+def test_a_value_missing_from_a_later_snapshot_is_a_change(tmp_path):
+    key = r"[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\MSExchangeIMC\Parameters]"
+    (tmp_path / "imc-1997-12-02T1720.reg").write_text(
+        f'REGEDIT4\n\n{key}\n"RelayFlags"=dword:00000002\n"LogDirectory"="C:\\\\log"\n'
+    )
+    (tmp_path / "imc-1997-12-02T1904.reg").write_text(
+        f'REGEDIT4\n\n{key}\n"LogDirectory"="C:\\\\log"\n'
+    )
+    config = ingest([tmp_path]).config
+    gone = config.filter(
+        (pl.col("source") == "imc-1997-12-02T1904.reg")
+        & (pl.col("key") == "MSExchangeIMC\\Parameters\\RelayFlags")
+    ).row(0, named=True)
+    assert (gone["old"], gone["new"], gone["note"]) == ("2", None, "absent from this snapshot")
+    assert (gone["line"], gone["ts_quality"]) == (3, "filename")

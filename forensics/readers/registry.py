@@ -10,6 +10,7 @@ become changes: each row's ``old`` is the value in the snapshot before it."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -118,9 +119,46 @@ def _decode(row: dict, unicode: bool) -> tuple[str | None, str | None]:
     return (None if decoded is None else str(decoded)), None
 
 
+def _absent_values(rows: list[dict], present: list[dict]) -> list[dict]:
+    """Rows for values an earlier snapshot of a key had and a later one lacks."""
+    out = []
+    snapshots = sorted(
+        present, key=lambda p: (p["section"], p["ts"] or dt.datetime.min, p["source"])
+    )
+    for before, after in itertools.pairwise(snapshots):
+        if before["section"] != after["section"]:
+            continue
+        prefix = after["section"] + "\\"
+        had = {
+            r["key"]: r
+            for r in rows
+            if r["source"] == before["source"] and r["key"].startswith(prefix)
+        }
+        has = {
+            r["key"] for r in rows if r["source"] == after["source"] and r["key"].startswith(prefix)
+        }
+        for key in sorted(set(had) - has):
+            if had[key]["new"] is None:
+                continue  # already deleted there
+            out.append(
+                {
+                    "source": after["source"],
+                    "line": after["line"],  # the key's line: the value is missing under it
+                    "ts": after["ts"],
+                    "origin": "registry",
+                    "key": key,
+                    "new": None,
+                    "note": "absent from this snapshot",
+                    "ts_quality": after["quality"],
+                }
+            )
+    return out
+
+
 def read(items: list[Evidence]) -> RegistryResult:
     rows: list[dict] = []
     unparsed: list[dict] = []
+    present_keys: list[dict] = []
     records, unparsed_counts, line_counts = [], [], []
     for item in items:
         text = item.text or ""
@@ -158,6 +196,20 @@ def read(items: list[Evidence]) -> RegistryResult:
             & (pl.col("name").is_not_null() | pl.col("default").is_not_null())
         ).with_columns(pl.col("current_key").str.extract(_IMC.pattern, 1).alias("imc"))
         kept = 0
+        sections = df.filter(pl.col("key").is_not_null()).with_columns(
+            pl.col("key").str.extract(_IMC.pattern, 1).alias("imc")
+        )
+        for section in sections.filter(pl.col("imc").is_not_null()).iter_rows(named=True):
+            # The key is in this snapshot: a value it lacks, an earlier one had.
+            present_keys.append(
+                {
+                    "source": item.source,
+                    "ts": ts,
+                    "quality": quality,
+                    "section": section["imc"],
+                    "line": section["line"],
+                }
+            )
         for row in imc.filter(pl.col("imc").is_not_null()).iter_rows(named=True):
             value, note = _decode(row, unicode)
             rows.append(
@@ -176,6 +228,7 @@ def read(items: list[Evidence]) -> RegistryResult:
         bad_count = bad.height
         records.append(kept)
         unparsed_counts.append(bad_count)
+    rows += _absent_values(rows, present_keys)
     config = pl.DataFrame(rows, schema={k: frames.CONFIG[k] for k in frames.CONFIG if k != "old"})
     # Snapshots of the same value, in time order: each row's old is the one before.
     config = config.sort("key", "ts", "source", "line", nulls_last=True).with_columns(
