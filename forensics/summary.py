@@ -27,6 +27,9 @@ class Summary:
     refusals: dict[str, int]
     ndrs: int
     ndr_refusals: dict[str, int]
+    config: int
+    service_events: int
+    directory: int
     first: str | None
     last: str | None
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
@@ -63,6 +66,9 @@ def summarize(frames: Frames) -> Summary:
         refusals=_counts(recipients.filter(pl.col("refusal").is_not_null()), "refusal"),
         ndrs=frames.ndrs.height,
         ndr_refusals=_counts(frames.ndrs, "refusal"),
+        config=frames.config.height,
+        service_events=frames.service_events.height,
+        directory=frames.directory.height,
         first=first.isoformat(sep=" ") if first else None,
         last=last.isoformat(sep=" ") if last else None,
         skipped=skipped,
@@ -85,4 +91,6 @@ def text_lines(s: Summary) -> list[str]:
         f"{s.rcpt_refused:,} refused",
         f"Refusals:   {_join(s.refusals)}",
         f"NDRs:       {s.ndrs:,} failed recipients ({_join(s.ndr_refusals)})",
+        f"Evidence:   {s.config:,} configuration facts, {s.service_events:,} Windows events, "
+        f"{s.directory:,} directory addresses",
     ]

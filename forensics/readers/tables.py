@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -52,10 +52,36 @@ def _unparsed(source: str, line: int, reason: str, text: str) -> dict[str, objec
     return {"source": source, "line": line, "reason": reason, "text": text[:200]}
 
 
+@dataclass
+class _Tally:
+    """What a reader learns file by file: rows kept, lines not read, the counts."""
+
+    rows: list[dict] = field(default_factory=list)
+    bad: list[dict[str, object]] = field(default_factory=list)
+    records: list[int] = field(default_factory=list)
+    unparsed_counts: list[int] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+
+    def file_done(self, text: str, kept: int, failed: int) -> None:
+        self.records.append(kept)
+        self.unparsed_counts.append(failed)
+        self.lines.append(_line_count(text))
+
+    def result(self, frame: pl.DataFrame, schema: pl.Schema) -> TableResult:
+        unparsed = pl.DataFrame(self.bad, schema=dict(frames.UNPARSED))
+        return TableResult(
+            frames.conform(frame, schema),
+            frames.conform(unparsed, frames.UNPARSED),
+            self.records,
+            self.unparsed_counts,
+            self.lines,
+        )
+
+
 def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> TableResult:
     """``time,component,setting,old,new,note``: time and setting are required."""
-    rows, bad = [], []
-    records, unparsed_counts, lines = [], [], []
+    tally = _Tally()
+    rows, bad = tally.rows, tally.bad
     for item in items:
         text = item.text or ""
         table = _records(text)
@@ -89,9 +115,7 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
                 }
             )
             kept += 1
-        records.append(kept)
-        unparsed_counts.append(failed)
-        lines.append(_line_count(text))
+        tally.file_done(text, kept, failed)
     frame = pl.DataFrame(
         rows,
         schema={
@@ -127,16 +151,10 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
         ]
         for r in unreadable.iter_rows(named=True):
             i = [it.source for it in items].index(r["source"])
-            records[i] -= 1
-            unparsed_counts[i] += 1
+            tally.records[i] -= 1
+            tally.unparsed_counts[i] += 1
         frame = frame.filter(pl.col("ts").is_not_null())
-    return TableResult(
-        frames.conform(frame, frames.CONFIG),
-        frames.conform(pl.DataFrame(bad, schema=dict(frames.UNPARSED)), frames.UNPARSED),
-        records,
-        unparsed_counts,
-        lines,
-    )
+    return tally.result(frame, frames.CONFIG)
 
 
 _NAME_COLUMNS = ("display name", "displayname", "name", "cn", "display-name")
@@ -148,8 +166,8 @@ _FOREIGN_CLASSES = ("remote", "contact", "mailcontact", "custom recipient", "mai
 def read_directories(items: list[Evidence]) -> TableResult:
     """Addresses (lower-cased) with their display names; X400/X500/MS entries and
     other non-SMTP proxies are skipped."""
-    rows, bad = [], []
-    records, unparsed_counts, lines = [], [], []
+    tally = _Tally()
+    rows, bad = tally.rows, tally.bad
     for item in items:
         text = item.text or ""
         table = _records(text)
@@ -203,19 +221,11 @@ def read_directories(items: list[Evidence]) -> TableResult:
                     }
                 )
                 kept += 1
-        records.append(kept)
-        unparsed_counts.append(failed)
-        lines.append(_line_count(text))
+        tally.file_done(text, kept, failed)
     frame = pl.DataFrame(rows, schema=dict(frames.DIRECTORY)).unique(
         subset=["address"], keep="first", maintain_order=True
     )
-    return TableResult(
-        frames.conform(frame, frames.DIRECTORY),
-        frames.conform(pl.DataFrame(bad, schema=dict(frames.UNPARSED)), frames.UNPARSED),
-        records,
-        unparsed_counts,
-        lines,
-    )
+    return tally.result(frame, frames.DIRECTORY)
 
 
 _NT4_COLUMNS = (
@@ -240,8 +250,8 @@ _MODERN = {
 
 def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> TableResult:
     """Event Viewer exports -> ``service_events`` rows (every event, its full message)."""
-    rows, bad = [], []
-    records, unparsed_counts, lines = [], [], []
+    tally = _Tally()
+    rows, bad = tally.rows, tally.bad
     for item in items:
         text = item.text or ""
         table = _records(text)
@@ -283,9 +293,7 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
                 }
             )
             kept += 1
-        records.append(kept)
-        unparsed_counts.append(failed)
-        lines.append(_line_count(text))
+        tally.file_done(text, kept, failed)
     frame = pl.DataFrame(
         rows,
         schema={
@@ -304,10 +312,4 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
     if frame.height:
         parts = extract(frame["when"], g.EVENT_TIME)
         frame = frame.with_columns(timestamps(parts, date_order).alias("ts"))
-    return TableResult(
-        frames.conform(frame, frames.SERVICE_EVENTS),
-        frames.conform(pl.DataFrame(bad, schema=dict(frames.UNPARSED)), frames.UNPARSED),
-        records,
-        unparsed_counts,
-        lines,
-    )
+    return tally.result(frame, frames.SERVICE_EVENTS)
