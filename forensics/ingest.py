@@ -242,8 +242,12 @@ def ingest(
         if not path.is_file():
             raise NoInputError(f"{path}: no such file")
     forced = [examine(path, path.name, force=fmt) for path, fmt in named]
-    taken = {os.path.realpath(path) for path, _ in named}
-    found = (e for e in iter_discover(paths) if os.path.realpath(e.path) not in taken)
+    found = iter_discover(paths)
+    if named:
+        # realpath costs a system call per path component: only when there is
+        # something to compare with.
+        taken = {os.path.realpath(path) for path, _ in named}
+        found = (e for e in found if os.path.realpath(e.path) not in taken)
     return read_evidence(
         itertools.chain(forced, found),
         date_order=date_order,
