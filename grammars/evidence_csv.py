@@ -52,7 +52,7 @@ PROXY = compile_grammar(
     "proxy-address",
     t.OPT_SPACE
     + pp.Opt(pp.Regex(r"[A-Za-z0-9]+")("type") + pp.Literal(":"))
-    + pp.Regex(r"[^\s@:;%]+@[^\s@;%]+")("address")
+    + pp.Regex(rf"[^{t.BLANK}@:;%]+@[^{t.BLANK}@;%]+")("address")
     + t.OPT_SPACE
     + _END,
 )

@@ -21,7 +21,16 @@ import pyparsing as pp
 from grammars import tokens as t
 from grammars.twin import compile_grammar
 
-__all__ = ["HEADER", "LINE", "decode_hex", "looks_like"]
+__all__ = [
+    "HEADER",
+    "LINE",
+    "REGEDT32_LINE",
+    "REG_QUERY_LINE",
+    "decode_hex",
+    "looks_like",
+    "looks_like_reg_query",
+    "looks_like_regedt32",
+]
 
 _END = pp.StringEnd()
 
@@ -94,5 +103,71 @@ def decode_hex(data: str, kind: str | None, unicode: bool) -> str | list[str] | 
 
 
 def looks_like(sample: str) -> bool:
-    """A registry export starts with its header line."""
-    return bool(HEADER.match(sample.lstrip()[:64]))
+    """A registry export (its header line), ``reg query`` output or regedt32 text."""
+    return (
+        bool(HEADER.match(sample.lstrip()[:64]))
+        or looks_like_reg_query(sample)
+        or looks_like_regedt32(sample)
+    )
+
+
+# Lazy tokens end in their own "$": pyparsing does not backtrack into them.
+# --- reg query output ----------------------------------------------------------------
+#   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\MSExchangeIMC\Parameters
+#       RelayFlags    REG_DWORD    0x2
+#       RelayAllowList    REG_MULTI_SZ    192.168.42.1\0192.168.42.2
+# Columns are separated by runs of blanks (four, in practice; names may hold one).
+REG_QUERY_LINE = compile_grammar(
+    "reg-query-line",
+    pp.MatchFirst(
+        [
+            pp.Regex(r"(?P<q_key>(?:HKEY_[A-Z_]+|HK[A-Z]{2})\\[^\r\n]*?)[ \t]*$") + _END,
+            pp.Regex(
+                r"[ \t]+(?P<q_name>[^ \t\r\n](?:[^\t\r\n]*?[^ \t\r\n])??|\(Default\))"
+                r"[ \t]{2,}(?P<q_type>REG_[A-Z_]+)"
+                r"(?:[ \t]+(?P<q_data>[^\r\n]*?))?[ \t]*$"
+            )
+            + _END,
+            t.OPT_SPACE + _END,
+        ]
+    ),
+)
+
+# --- regedt32 "Save Subtree As" text (NT4; the layout is inferred: be tolerant) ---------
+#   Key Name:          SYSTEM\CurrentControlSet\Services\MSExchangeIMC\Parameters
+#   Class Name:        <NO CLASS>
+#   Last Write Time:   12/2/97 - 5:20 PM
+#   Value 0
+#     Name:            RelayFlags
+#     Type:            REG_DWORD
+#     Data:            0x2
+# Multi-string data continues on the lines after "Data:".
+REGEDT32_LINE = compile_grammar(
+    "regedt32-line",
+    t.OPT_SPACE
+    + pp.MatchFirst(
+        [
+            pp.Regex(r"Key Name:[ \t]*(?P<e_key>[^\r\n]*?)[ \t]*$") + _END,
+            pp.Regex(r"Class Name:[^\r\n]*$") + _END,
+            pp.Regex(r"Last Write Time:[ \t]*(?P<e_written>[^\r\n]*?)[ \t]*$") + _END,
+            pp.Regex(r"Value[ \t]+(?P<e_value>[0-9]+)[ \t]*$") + _END,
+            pp.Regex(r"Name:[ \t]*(?P<e_name>[^\r\n]*?)[ \t]*$") + _END,
+            pp.Regex(r"Type:[ \t]*(?P<e_type>REG_[A-Z_]+)[ \t]*$") + _END,
+            pp.Regex(r"Data:[ \t]*(?P<e_data>[^\r\n]*?)[ \t]*$") + _END,
+            pp.Regex(r"(?P<e_more>[^\r\n]*[^ \t\r\n])[ \t]*$") + _END,
+            t.OPT_SPACE + _END,
+        ]
+    ),
+)
+
+_REG_QUERY_SNIFF = re.compile(r"^[ \t]+\S.*?[ \t]{2,}REG_[A-Z_]+", re.MULTILINE)
+
+
+def looks_like_reg_query(sample: str) -> bool:
+    head = sample.lstrip("\ufeff\r\n \t")[:4096]
+    return head.startswith(("HKEY_", "HKLM\\")) and bool(_REG_QUERY_SNIFF.search(head))
+
+
+def looks_like_regedt32(sample: str) -> bool:
+    head = sample[:4096]
+    return "Key Name:" in head and ("Class Name:" in head or "Last Write Time:" in head)

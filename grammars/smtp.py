@@ -18,7 +18,7 @@ PATH_ARG = _grammar(
     + t.OPT_SPACE
     + pp.Literal(":")
     + t.OPT_SPACE
-    + pp.Regex(r"<?(?P<addr>[^<>\s]*)>?")
+    + pp.Regex(rf"<?(?P<addr>[^<>{t.BLANK}]*)>?")
     + pp.Opt(t.SPACE + t.ANY_TEXT("params"))
     + _END,
 )

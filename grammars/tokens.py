@@ -17,6 +17,7 @@ __all__ = [
     "ADDRESS",
     "ANY_TEXT",
     "BASE64_BLOB",
+    "BLANK",
     "ENHANCED_STATUS",
     "IPV4",
     "IPV6",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 # --- spacing ---------------------------------------------------------------------
+# The blanks both regex engines agree on (their \s differ on \x1c-\x1f): for
+# character classes, as in f"[^<>{BLANK}]".
+BLANK = " \\t\\r\\n\\x0b\\x0c"
 SPACE = pp.Regex(r"[ \t]+")
 OPT_SPACE = pp.Regex(r"[ \t]*")
 ANY_TEXT = pp.Regex(r".*")
@@ -99,7 +103,7 @@ SMTP_VERBS = (
 # readers mask it, never keep it.
 BASE64_BLOB = pp.Regex(r"[A-Za-z0-9+/]{16,}={0,2}")
 # An address as written in MAIL/RCPT or a log: local@domain, no spaces or brackets.
-ADDRESS = pp.Regex(r"[^<>\s]*")
+ADDRESS = pp.Regex(rf"[^<>{BLANK}]*")
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4 = pp.Regex(rf"{_OCTET}(?:\.{_OCTET}){{3}}")

@@ -26,6 +26,9 @@ __all__ = ["LineGrammar", "compile_grammar", "compile_head_tail", "named_groups"
 
 
 _META = set("\\.+*?()|[]{}^$")
+# Shorthand classes whose members differ between Python's re and Rust's regex
+# (Python's \s takes \x1c-\x1f, Rust's does not): refused in twin patterns.
+_UNSHARED_CLASSES = re.compile(r"(?<!\\)(?:\\\\)*\\[sSwWbB]")
 
 
 def _quote(text: str) -> str:
@@ -51,6 +54,11 @@ def _compile_unnamed(element: pp.ParserElement, names: list[str]) -> str:
     if isinstance(element, pp.Regex):
         if element.flags:
             raise TypeError("Regex flags are not translated; use inline (?i) instead")
+        if _UNSHARED_CLASSES.search(element.pattern):
+            raise TypeError(
+                f"{element.pattern!r}: \\s \\S \\w \\W \\b \\B mean different characters in "
+                "Python and Rust (\\x1c-\\x1f, say); spell the class out (tokens.BLANK)"
+            )
         # Named groups inside a token become results names in pyparsing and named
         # groups in the twin alike; register them so duplicates are caught.
         inner = sorted(re.compile(element.pattern).groupindex.items(), key=lambda kv: kv[1])

@@ -14,7 +14,14 @@ from forensics.ingest import read_evidence, split_lines
 from forensics.lineparse import extract, matches
 from grammars import ims, registry, smtp
 
-EXTRACTORS = [ims.LINE, ims.PAYLOAD, smtp.PATH_ARG, registry.LINE]
+EXTRACTORS = [
+    ims.LINE,
+    ims.PAYLOAD,
+    smtp.PATH_ARG,
+    registry.LINE,
+    registry.REG_QUERY_LINE,
+    registry.REGEDT32_LINE,
+]
 DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 
 # Pieces of real lines, so that generated text often comes close to matching.

@@ -15,6 +15,7 @@ from grammars import registry
 from tests.conftest import FIXTURES
 
 REG = FIXTURES / "registry"
+LISTINGS = FIXTURES / "registry-listings"
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +116,42 @@ def test_a_value_missing_from_a_later_snapshot_is_a_change(tmp_path):
     ).row(0, named=True)
     assert (gone["old"], gone["new"], gone["note"]) == ("2", None, "absent from this snapshot")
     assert (gone["line"], gone["ts_quality"]) == (3, "filename")
+
+
+@pytest.fixture(scope="module")
+def listings():
+    return ingest([LISTINGS])
+
+
+def test_reg_query_output(listings):
+    frames = listings
+    source = "reg-query-imc-2000-05-16T1200.txt"
+    flags = value(frames, source, "MSExchangeIMC\\Parameters\\RelayFlags")
+    assert (flags["line"], flags["new"]) == (3, "2")
+    assert flags["ts"] == dt.datetime(2000, 5, 16, 12, 0)
+    allow = value(frames, source, "MSExchangeIMC\\Parameters\\RelayAllowList")
+    assert allow["new"] == "192.168.42.1, 192.168.42.2"
+    assert value(frames, source, "MSExchangeIMC\\Parameters\\Log Directory")["new"] == (
+        "C:\\exchsrvr\\imcdata\\log"
+    )
+
+
+def test_regedt32_subtree_text_dated_by_its_last_write_time(listings):
+    frames = listings
+    flags = value(frames, "subtree.txt", "MSExchangeIMC\\Parameters\\RelayFlags")
+    assert (flags["ts"], flags["ts_quality"]) == (dt.datetime(1997, 12, 2, 17, 20), "lastwrite")
+    assert flags["new"] == "2" and flags["line"] == 4
+    allow = value(frames, "subtree.txt", "MSExchangeIMC\\Parameters\\RelayAllowList")
+    # The multi-string data continues on the line after "Data:".
+    assert allow["new"] == "192.168.42.1, 192.168.42.2"
+    assert allow["note"] == "2 entries: 192.168.42.1/255.255.255.255, 192.168.42.2/255.255.255.255"
+
+
+def test_both_paths_read_the_listings_alike():
+    for name, grammar in (
+        ("reg-query-imc-2000-05-16T1200.txt", registry.REG_QUERY_LINE),
+        ("subtree.txt", registry.REGEDT32_LINE),
+    ):
+        lines = pl.Series((LISTINGS / name).read_text().splitlines(), dtype=pl.String)
+        fast = extract(lines, grammar, "fast", fallback=False).drop("error")
+        assert_frame_equal(fast, extract(lines, grammar, "exact").drop("error"))

@@ -40,3 +40,10 @@ def test_every_grammar_twin_compiles_in_polars(grammar):
 def test_literals_are_escaped_for_both_engines():
     g = compile_grammar("t", pp.Literal("a.b (c)") + pp.StringEnd())
     assert pl.Series(["a.b (c)", "axb (c)"]).str.contains(g.regex).to_list() == [True, False]
+
+
+def test_classes_the_engines_disagree_on_are_refused():
+    # Python's \s takes \x1c-\x1f, Rust's does not: found by the property test.
+    with pytest.raises(TypeError, match="different characters"):
+        to_regex(pp.Regex(r"[^<>\s]*"))
+    assert to_regex(pp.Regex(r"a\\s")) == r"^(?:a\\s)$"  # an escaped backslash, then s

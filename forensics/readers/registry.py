@@ -20,6 +20,8 @@ from forensics import frames
 from forensics.discover import Evidence
 from forensics.knowledge import load
 from forensics.lineparse import extract
+from forensics.timeparse import timestamps
+from grammars import evidence_csv as g_csv
 from grammars import registry as g
 
 # Rust regex syntax (polars runs it over every key line).
@@ -155,6 +157,123 @@ def _absent_values(rows: list[dict], present: list[dict]) -> list[dict]:
     return out
 
 
+def _typed_value(name: str, kind: str | None, data: str | None) -> tuple[str | None, str | None]:
+    """(value, note) of a value listed as ``REG_TYPE data`` (reg query, regedt32)."""
+    kind = (kind or "").upper()
+    data = (data or "").strip()
+    if kind == "REG_DWORD":
+        try:
+            number = int(data, 16) if data.lower().startswith("0x") else int(data.split()[0])
+        except (ValueError, IndexError):
+            return data or None, "not a number"
+        return str(number), relayflags_meaning(number) if name.lower() == "relayflags" else None
+    if kind == "REG_MULTI_SZ":
+        entries = [e.strip() for e in re.split(r"\\0|\n", data) if e.strip()]
+        note = _list_note(entries) if name.lower().startswith("relay") else None
+        return ", ".join(entries), note
+    return data or None, None
+
+
+def _read_listing(item: Evidence, text: str) -> tuple[list[dict], list[dict], list[dict], int]:
+    """``reg query`` output or regedt32 "Save Subtree As" text: (rows, unparsed,
+    sections seen, lines). A regedt32 key's Last Write Time dates the snapshot when
+    the file name does not."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
+    numbers = pl.int_range(1, len(lines) + 1, dtype=pl.UInt32, eager=True).alias("line")
+    regedt32 = g.looks_like_regedt32(text)
+    grammar = g.REGEDT32_LINE if regedt32 else g.REG_QUERY_LINE
+    df = pl.concat(
+        [
+            pl.DataFrame([numbers, pl.Series("raw", lines, dtype=pl.String)]),
+            extract(pl.Series(lines), grammar),
+        ],
+        how="horizontal",
+    )
+    ts, quality = snapshot_time(item.source, item.mtime)
+    bad = [
+        {"source": item.source, "line": r["line"], "reason": r["error"], "text": r["raw"][:200]}
+        for r in df.filter(~pl.col("matched")).iter_rows(named=True)
+    ]
+    if regedt32:
+        df = df.with_columns(
+            pl.col("e_key").forward_fill().alias("key_path"),
+            pl.col("e_written").forward_fill().alias("written"),
+            # A value runs from its "Value n" line to the next value or key.
+            pl.when(pl.col("e_key").is_not_null())
+            .then(pl.lit(-1))
+            .otherwise(pl.col("e_value").cast(pl.Int64))
+            .forward_fill()
+            .alias("value_no"),
+        )
+        values = (
+            df.filter(pl.col("value_no") >= 0)
+            .group_by("key_path", "value_no", maintain_order=True)
+            .agg(
+                pl.col("line").first(),
+                pl.col("written").first(),
+                pl.col("e_name").drop_nulls().first().alias("name"),
+                pl.col("e_type").drop_nulls().first().alias("kind"),
+                pl.concat_str([pl.col("e_data"), pl.col("e_more")], ignore_nulls=True)
+                .filter(pl.col("e_data").is_not_null().cum_sum() > 0)
+                .str.join("\n")
+                .alias("data"),
+            )
+        )
+        sections = df.filter(pl.col("e_key").is_not_null()).select("line", "key_path", "written")
+        if ts is None or quality != "filename":
+            written = df["written"].drop_nulls()
+            if written.len():
+                parts = extract(written.head(1).str.replace(r"\s+-\s+", " "), g_csv.EVENT_TIME)
+                stamp = timestamps(parts).item()
+                if stamp is not None:
+                    ts, quality = stamp, "lastwrite"
+    else:
+        df = df.with_columns(pl.col("q_key").forward_fill().alias("key_path"))
+        values = df.filter(pl.col("q_name").is_not_null()).select(
+            "line",
+            "key_path",
+            pl.col("q_name").alias("name"),
+            pl.col("q_type").alias("kind"),
+            pl.col("q_data").alias("data"),
+        )
+        sections = df.filter(pl.col("q_key").is_not_null()).select("line", "key_path")
+    rows, present = [], []
+    for r in sections.with_columns(
+        pl.col("key_path").str.extract(_IMC.pattern, 1).alias("imc")
+    ).iter_rows(named=True):
+        if r["imc"] is not None:
+            present.append(
+                {
+                    "source": item.source,
+                    "ts": ts,
+                    "quality": quality,
+                    "section": r["imc"],
+                    "line": r["line"],
+                }
+            )
+    imc = values.with_columns(pl.col("key_path").str.extract(_IMC.pattern, 1).alias("imc"))
+    for r in imc.filter(pl.col("imc").is_not_null()).iter_rows(named=True):
+        name = (
+            "(default)"
+            if (r["name"] or "").lower() in ("(default)", "<no name>", "")
+            else r["name"]
+        )
+        value, note = _typed_value(name, r["kind"], r["data"])
+        rows.append(
+            {
+                "source": item.source,
+                "line": r["line"],
+                "ts": ts,
+                "origin": "registry",
+                "key": r["imc"] + "\\" + name,
+                "new": value,
+                "note": note,
+                "ts_quality": quality,
+            }
+        )
+    return rows, bad, present, len(lines)
+
+
 def read(items: list[Evidence]) -> RegistryResult:
     rows: list[dict] = []
     unparsed: list[dict] = []
@@ -162,6 +281,15 @@ def read(items: list[Evidence]) -> RegistryResult:
     records, unparsed_counts, line_counts = [], [], []
     for item in items:
         text = item.text or ""
+        if not g.HEADER.match(text.lstrip()[:64]):
+            kept, bad_rows, sections, count = _read_listing(item, text)
+            rows += kept
+            unparsed += bad_rows
+            present_keys += sections
+            records.append(len(kept))
+            unparsed_counts.append(len(bad_rows))
+            line_counts.append(count)
+            continue
         lines = logical_lines(text)
         line_counts.append(text.count("\n") + (0 if text.endswith(("\n", "\r")) or not text else 1))
         unicode = "Version 5.00" in text[:200]
