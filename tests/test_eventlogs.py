@@ -40,3 +40,24 @@ def test_modern_csv_with_a_multi_line_description():
     assert first["message"].endswith("550 Relaying mail to <bob@partner-a.example> is not allowed.")
     assert (first["line"], second["line"]) == (2, 4)
     assert second["type"] == "Information" and second["event_id"] == 1001
+
+
+def test_utf16_csv_export(tmp_path):
+    text = (EVENTS / "system-modern.csv").read_text(encoding="cp1252")
+    (tmp_path / "system.csv").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    frames = ingest([tmp_path / "system.csv"])
+    assert frames.inputs["encoding"][0] == "utf-16-le"
+    assert frames.service_events["event_id"].to_list() == [4031, 1001]
+
+
+def test_an_unterminated_quote_stops_the_reading_and_is_counted(tmp_path):
+    (tmp_path / "broken.csv").write_text(
+        "Level,Date and Time,Source,Event ID,Task Category\n"
+        "Error,5/16/2000 9:14:03 AM,MSExchangeIMC,4031,SMTP Interface Events,ok\n"
+        'Error,5/16/2000 9:15:00 AM,MSExchangeIMC,4031,SMTP Interface Events,"never closed\n'
+        "Information,5/16/2000 9:20:00 AM,MSExchangeIMC,1001,Service Control,lost\n"
+    )
+    frames = ingest([tmp_path / "broken.csv"])
+    assert frames.service_events["line"].to_list() == [2]
+    (bad,) = frames.unparsed.to_dicts()
+    assert bad["line"] == 3 and "quote is left open" in bad["reason"]

@@ -34,18 +34,34 @@ def _line_count(text: str) -> int:
 
 
 def _records(text: str) -> list[tuple[int, list[str]]]:
-    """(first line, cells) of each CSV record after the header row."""
+    """(first line, cells) of each CSV record, the header row included. A quote left
+    open stops the reading: the record it opens and everything after it come back
+    as one record with no cells, which readers count as unparsed."""
     text = text.lstrip("\ufeff")
     header = text.split("\n", 1)[0]
     # Exports use commas, or semicolons (European locales), or tabs.
     delimiter = max(",;\t", key=header.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    out = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    out: list[tuple[int, list[str]]] = []
     start = 1
-    for cells in reader:
-        out.append((start, cells))
-        start = reader.line_num + 1
+    try:
+        for cells in reader:
+            out.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error:
+        out.append((start, []))  # an unterminated quote (or worse) from here on
     return out
+
+
+def _damaged(source: str, line: int, text: str) -> dict[str, object]:
+    """The unreadable tail of a CSV file, from the record that broke it."""
+    tail = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[line - 1 : line]
+    return _unparsed(
+        source,
+        line,
+        "a quote is left open: the rest of the file is not read",
+        tail[0] if tail else "",
+    )
 
 
 def _unparsed(source: str, line: int, reason: str, text: str) -> dict[str, object]:
@@ -88,6 +104,10 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
         header = [c.strip().lower() for c in table[0][1]] if table else []
         kept = failed = 0
         for line, cells in table[1:]:
+            if not cells:
+                bad.append(_damaged(item.source, line, text))
+                failed += 1
+                continue
             if not any(c.strip() for c in cells):
                 continue
             cell = dict(zip(header, cells, strict=False))
@@ -261,6 +281,10 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
         header = first if has_header else list(_NT4_COLUMNS)
         kept = failed = 0
         for line, cells in table[1:] if has_header else table:
+            if not cells:
+                bad.append(_damaged(item.source, line, text))
+                failed += 1
+                continue
             if not any(c.strip() for c in cells):
                 continue
             if modern:
