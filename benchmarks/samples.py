@@ -446,6 +446,8 @@ def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> None:
     ev.events(
         ev.refused_outbound_events(sessions), site.server, root / "eventlogs" / "application.txt"
     )
+    # Exchange 5.0 has no relay settings: the snapshot shows the parameters it has.
+    ev.registry({"MaxRecipients": 0}, root / "registry" / "imc-1999-06-08T1000.reg", unicode=False)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from forensics.summary import Summary, summarize, text_lines
 from forensics.timeparse import DATE_ORDERS
 
 MAX_SKIP_LINES = 50
+MAX_WARNINGS = 20
 
 _EPILOG = "Exit codes: " + "; ".join(f"{code} {what}" for code, what in EXIT_CODES.items())
 
@@ -138,6 +139,13 @@ def _read(paths: tuple[Path, ...], **options: Any) -> Frames:
     summary = summarize(frames)
     for path, why in summary.skipped[:MAX_SKIP_LINES]:
         click.echo(f"skipped: {path}: {why}", err=True)
+    for row in frames.unparsed.head(MAX_WARNINGS).iter_rows(named=True):
+        click.echo(f"warning: {row['source']}:{row['line']}: {row['reason']}", err=True)
+    if frames.unparsed.height > MAX_WARNINGS:
+        more = frames.unparsed.height - MAX_WARNINGS
+        click.echo(
+            f"warning: ... and {more:,} more lines not read (all are in unparsed.parquet)", err=True
+        )
     if len(summary.skipped) > MAX_SKIP_LINES:
         more = len(summary.skipped) - MAX_SKIP_LINES
         click.echo(f"skipped: ... and {more} more files (all are in the inputs table)", err=True)

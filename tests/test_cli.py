@@ -182,3 +182,10 @@ def test_a_named_file_under_the_path_is_read_once(tmp_path):
 def test_a_missing_named_file_is_a_usage_error(tmp_path):
     result = run("analyze", IMS_FIXTURES, "--changes", tmp_path / "nope.csv")
     assert result.exit_code == EXIT_USAGE
+
+
+def test_lines_not_read_are_named_in_warnings(tmp_path):
+    (tmp_path / "L0000000.LOG").write_bytes((IMS_FIXTURES / "cp1252_dmy.LOG").read_bytes())
+    result = run("analyze", tmp_path, "--date-order", "dmy", "-o", tmp_path / "r.html")
+    assert result.exit_code == EXIT_OK
+    assert "warning: L0000000.LOG:4: not part of any IMS log record" in result.output
