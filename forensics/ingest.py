@@ -96,7 +96,11 @@ def _inputs(items: Sequence[Evidence], stats: dict[str, tuple[int, int, int]]) -
                 "note": item.note,
             }
         )
-    return frames.conform(pl.DataFrame(rows, schema_overrides={"bytes": pl.UInt64}), frames.INPUTS)
+    # An explicit schema: inference looks at the first rows only, and a folder whose
+    # first hundred files are plain and the next one gzip must not break it.
+    columns = [c for c in frames.INPUTS if c not in ("first_ts", "last_ts")]
+    schema = {c: frames.INPUTS[c] for c in columns}
+    return frames.conform(pl.DataFrame(rows, schema=schema), frames.INPUTS)
 
 
 # Files are parsed in batches of about this many lines: each batch is parsed on a

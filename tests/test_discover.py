@@ -9,6 +9,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from forensics import discover as d
@@ -135,3 +136,17 @@ def test_inputs_are_not_modified(tmp_path):
     d.discover([tmp_path])
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
     assert after == before
+
+
+def test_a_compressed_file_after_a_hundred_plain_ones(tmp_path):
+    # The inputs table once inferred its schema from the first rows and broke here.
+    from forensics.ingest import ingest
+
+    for i in range(120):
+        (tmp_path / f"L{i:07d}.LOG").write_bytes(LOG)
+    (tmp_path / "z-rotated.gz").write_bytes(gzip.compress(LOG))
+    frames = ingest([tmp_path])
+    assert frames.inputs.height == 121
+    assert frames.inputs.filter(pl.col("compression") == "gzip")["path"].to_list() == [
+        "z-rotated.gz"
+    ]
