@@ -152,7 +152,10 @@ IMS_RECIPIENT = _done(
     "ims-report-recipient",
     _LINE_START_INDENTED
     + pp.Opt(pp.Literal("'"))
+    # An X.400 O/R address with the SMTP address inside: "c=US;a= ;p=Org;dda:SMTP=x@y;"
+    + pp.Opt(pp.Regex(r"[A-Za-z]+=[^\r\n@]*?dda:SMTP="))
     + _ADDR("recipient")
+    + pp.Opt(pp.Literal(";"))
     + pp.Opt(pp.Literal("'"))
     + _SP
     + pp.Literal("on")

@@ -126,3 +126,22 @@ def test_messages_that_are_not_bounces_give_no_rows():
     frames = ingest([corpus(CORPUS / "ndr" / "sisimai" / "not")])
     assert frames.inputs.height >= 2 and set(frames.inputs["format"]) == {"email"}
     assert frames.ndrs.height == 0
+
+
+def test_flufl_samples():
+    """flufl.bounce's samples (ndr/flufl/EXPECTED.tsv): the Exchange 5.5 reports and the
+    X.400 gateway's relay refusal must be read; the rest is reported."""
+    root = corpus(CORPUS / "ndr" / "flufl")
+    with open(root / "EXPECTED.tsv", encoding="utf-8") as handle:
+        expected = [r for r in csv.DictReader(handle, delimiter="\t") if r["recipient"]]
+    frames = ingest([root])
+    found = {
+        (row["source"], row["recipient"].lower()): row["refusal"]
+        for row in frames.ndrs.iter_rows(named=True)
+    }
+    key = {r["file"]: (r["file"].split("/", 1)[1], r["recipient"].lower()) for r in expected}
+    hits = [r for r in expected if (r["file"].split("/", 1)[1], r["recipient"].lower()) in found]
+    CONFORMANCE.append(f"flufl samples: {len(hits)} of {len(expected)} recipients found")
+    for name in ("flufl/microsoft_01.txt", "flufl/microsoft_02.txt"):
+        assert found[key[name]] == "unknown_recipient"
+    assert found[key["flufl/dsn_09.txt"]] == "relay_denied"  # "5.7.1 Unable to relay for ..."

@@ -34,6 +34,7 @@ from forensics.versions import software_from_banner
 from grammars import ndr as g
 from grammars.twin import to_regex
 
+_TIME_TAIL = re.compile(r"^[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?: ?[AaPp][Mm])?(?: [+\-][0-9]{4})?$")
 _BOUNCE_FROM = re.compile(r"mailer-daemon|postmaster|mail delivery|system administrator", re.I)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|returned mail|delivery (status notification|failure|has failed)|"
@@ -133,7 +134,7 @@ def _dsn_rows(statuses: list[Message]) -> tuple[list[_Row], str | None]:
         for block in blocks:
             if block.get("Reporting-MTA"):
                 reporting = _typed(block.get("Reporting-MTA"))
-            recipient = _typed(block.get("Final-Recipient") or block.get("Original-Recipient"))
+            recipient = _recipient_field(block)
             if not recipient:
                 continue
             action = (block.get("Action") or "").strip().lower() or None
@@ -143,7 +144,16 @@ def _dsn_rows(statuses: list[Message]) -> tuple[list[_Row], str | None]:
                 _Row(
                     recipient=recipient.strip("<>"),
                     generator="dsn",
-                    diagnostic=_typed(block.get("Diagnostic-Code")),
+                    # X.400 gateways put the remote's words in a field of their own.
+                    diagnostic=" | ".join(
+                        v
+                        for v in (
+                            _typed(block.get("Diagnostic-Code")),
+                            _typed(block.get("X400-Supplementary-Info")),
+                        )
+                        if v
+                    )
+                    or None,
                     action=action,
                     dsn_status=(block.get("Status") or "").strip() or None,
                     remote_mta=_typed(block.get("Remote-MTA")),
@@ -155,6 +165,21 @@ def _dsn_rows(statuses: list[Message]) -> tuple[list[_Row], str | None]:
 # The DSN field grammar's regex twin: the same grammar, without pyparsing's per-call
 # overhead on values of a few dozen characters.
 _DSN_TYPED = re.compile(to_regex(g.DSN_TYPED))
+
+
+def _recipient_field(block: Message) -> str | None:
+    """The failed address: Final-Recipient when it is an Internet address, else an
+    Internet Original-Recipient (an X.400 gateway writes an O/R address as final)."""
+    for name in ("Final-Recipient", "Original-Recipient"):
+        raw = block.get(name)
+        if raw is None:
+            continue
+        text = " ".join(str(raw).split())
+        found = _DSN_TYPED.match(text)
+        kind = (found.group("type") or "rfc822").lower() if found else "rfc822"
+        if kind in ("rfc822", "utf-8") and "@" in text:
+            return _typed(raw)
+    return _typed(block.get("Final-Recipient") or block.get("Original-Recipient"))
 
 
 def _typed(value: object) -> str | None:
@@ -211,7 +236,9 @@ def _exchange5_rows(text: str) -> list[_Row]:
         reasons = [
             line
             for line in block[: diag_at if diag_at is not None else len(block)]
-            if not line.startswith("The MTS-ID")
+            # Not the MTS-ID line, its wrapped tail (";p=..."), nor the wrapped tail
+            # of the recipient line's date ("17:12:28 -0400").
+            if not line.startswith(("The MTS-ID", ";")) and not _TIME_TAIL.match(line)
         ]
         status = None
         if diag_at is None and reasons:
@@ -263,7 +290,9 @@ def _plain_rows(text: str) -> list[_Row]:
             _Row(f["recipient"], "qmail", diagnostic=" ".join(f["diagnostic"].split()))
             for f, _s, _e in g.scan(g.QMAIL_BLOCK, text)
         ]
-    if re.search(r"This is the (?:Postfix program|mail system) at host", text):
+    # "This is the Postfix program", "... the Postfix on SuSE Linux 6.4 (i386) program",
+    # "This is the mail system at host ...": vendors name their builds.
+    if re.search(r"This is the (?:Postfix\b[^\n]*? program|mail system) at host", text):
         return [
             _Row(f["recipient"], "postfix", diagnostic=" ".join(f["diagnostic"].split()))
             for f, _s, _e in g.scan(g.POSTFIX_RECIPIENT, text)
