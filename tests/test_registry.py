@@ -155,3 +155,17 @@ def test_both_paths_read_the_listings_alike():
         lines = pl.Series((LISTINGS / name).read_text().splitlines(), dtype=pl.String)
         fast = extract(lines, grammar, "fast", fallback=False).drop("error")
         assert_frame_equal(fast, extract(lines, grammar, "exact").drop("error"))
+
+
+def test_a_deleted_key_is_a_change(tmp_path):
+    (tmp_path / "undo-2000-05-16T1100.reg").write_text(
+        "REGEDIT4\n\n[-HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIMC"
+        "\\Parameters]\n"
+    )
+    (row,) = ingest([tmp_path]).config.to_dicts()
+    assert (row["key"], row["new"], row["note"], row["line"]) == (
+        "MSExchangeIMC\\Parameters",
+        None,
+        "key deleted",
+        3,
+    )

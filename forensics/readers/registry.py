@@ -328,6 +328,22 @@ def read(items: list[Evidence]) -> RegistryResult:
             pl.col("key").str.extract(_IMC.pattern, 1).alias("imc")
         )
         for section in sections.filter(pl.col("imc").is_not_null()).iter_rows(named=True):
+            if section["delete_key"]:
+                # "[-HKEY_...\\MSExchangeIMC\\Parameters]": the whole key goes.
+                rows.append(
+                    {
+                        "source": item.source,
+                        "line": section["line"],
+                        "ts": ts,
+                        "origin": "registry",
+                        "key": section["imc"],
+                        "new": None,
+                        "note": "key deleted",
+                        "ts_quality": quality,
+                    }
+                )
+                kept += 1
+                continue
             # The key is in this snapshot: a value it lacks, an earlier one had.
             present_keys.append(
                 {
