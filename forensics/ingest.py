@@ -130,8 +130,6 @@ def _read_ims_batch(items: list[Evidence], date_order: DateOrder, engine: Engine
         records, unparsed = result.records[fid], result.unparsed_counts[fid]
         stats[item.source] = (records, unparsed, records + unparsed + result.other_lines[fid])
         item.text = None  # parsed: the frames hold what matters now
-    # Whether a recipient is local is settled once every file is read (the
-    # directory may come after the logs).
     found_sessions, recipients = sessions.build(result.events)
     return _Batch(result.events, result.unparsed, found_sessions, recipients, stats)
 

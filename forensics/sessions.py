@@ -3,8 +3,6 @@ any reader that produces the ``events`` frame gets the same sessions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import polars as pl
 
 from forensics import frames
@@ -66,10 +64,10 @@ def _paths(ev: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build(
-    events: pl.DataFrame, *, local_domains: Iterable[str] = ()
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(sessions, recipients) from events in file and line order."""
+def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(sessions, recipients) from events in file and line order. ``local`` stays
+    unknown here: which domains are local is known only once every file is read
+    (the directory may come after the logs), so ingest settles it."""
     if events.height == 0:
         return frames.empty(frames.SESSIONS), frames.empty(frames.RECIPIENTS)
     ev = _paths(_with_replies(events))
@@ -91,7 +89,6 @@ def build(
         .then(pl.col("remote_host").str.strip_chars("[]"))
         .alias("remote_ip")
     )
-    domains = sorted({d.lower().strip(".") for d in local_domains})
     rcpt = ev.filter(pl.col("verb") == "RCPT").join(
         remote, on="session", how="left", maintain_order="left"
     )
@@ -111,7 +108,7 @@ def build(
         pl.col("r_text").alias("text"),
         (pl.col("r_code") < 400).alias("accepted"),
         refusal_category(pl.col("r_code"), pl.col("r_text")).alias("refusal"),
-        (rcpt_domain.is_in(domains) if domains else pl.lit(None, pl.Boolean)).alias("local"),
+        pl.lit(None, pl.Boolean).alias("local"),
     )
     recipients = frames.conform(recipients, frames.RECIPIENTS)
 

@@ -99,7 +99,6 @@ def looks_like_directory(sample: str) -> bool:
 # Computer, Description, tab- or comma-delimited, with or without a header line.
 # The newer Event Viewer CSV: "Level,Date and Time,Source,Event ID,Task Category"
 # and the description last (quoted, possibly over several lines).
-EVENT_TYPES = ("information", "warning", "error", "success audit", "failure audit")
 EVENT_TIME = compile_grammar("event-time", t.OPT_SPACE + t.stamp() + t.OPT_SPACE + _END)
 _NT4_LINE = re.compile(
     r"^\s*[0-9]{1,4}[/.\-] ?[0-9]{1,2}[/.\-] ?[0-9]{1,4}[\t,]\s*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?"

@@ -345,9 +345,12 @@ def looks_like(sample: str) -> bool:
     """An RFC 5322 message (``.eml``, a saved or pasted NDR) or an mbox of them:
     it opens with header lines (or an mbox ``From `` line) and several of them are
     the headers every mail has."""
+    start = sample.lstrip("\ufeff")
+    if not start or start[0].isdigit():
+        return False  # a log line's date, never a header or a report's first words
     # The whole header block counts: some mailers put kilobytes of trace headers first.
-    head = sample.lstrip("\ufeff")[:65536].replace("\r\n", "\n").replace("\r", "\n")
-    if _PASTED_REPORT.search(head[:2048]):
+    head = start[:65536].replace("\r\n", "\n").replace("\r", "\n")
+    if _PASTED_REPORT.match(head, 0, 2048):
         return True  # a report pasted from a mail client, without its headers
     if head.startswith("From ") and "\n" in head:
         head = head.split("\n", 1)[1]

@@ -73,3 +73,15 @@ def test_local_is_unknown_without_any_local_domain():
     assert recipients["local"].is_null().all()
     given = ingest([IMS_FIXTURES / "inbound_medium.LOG"], local_domains=["elsewhere.example"])
     assert given.recipients.filter(pl.col("local"))["rcpt"].to_list() == ["bob@elsewhere.example"]
+
+
+def test_an_unterminated_quote_in_a_directory_export_is_counted(tmp_path):
+    (tmp_path / "gal.csv").write_text(
+        "Display Name,E-mail Address\nJane,jane@company2.example\n"
+        '"Broken,john@company2.example\nAnn,ann@company2.example\n'
+    )
+    frames = ingest([tmp_path / "gal.csv"])
+    assert frames.directory["address"].to_list() == ["jane@company2.example"]
+    (bad,) = frames.unparsed.to_dicts()
+    assert bad["line"] == 3 and "quote is left open" in bad["reason"]
+    assert frames.inputs.row(0, named=True)["unparsed"] == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -78,10 +79,25 @@ class _Tally:
     unparsed_counts: list[int] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
 
-    def file_done(self, text: str, kept: int, failed: int) -> None:
-        self.records.append(kept)
-        self.unparsed_counts.append(failed)
+    _rows_at: int = 0
+    _bad_at: int = 0
+
+    def file_done(self, text: str) -> None:
+        """Close a file: what it added to rows and bad is its count."""
+        self.records.append(len(self.rows) - self._rows_at)
+        self.unparsed_counts.append(len(self.bad) - self._bad_at)
         self.lines.append(_line_count(text))
+        self._rows_at, self._bad_at = len(self.rows), len(self.bad)
+
+    def usable(
+        self, records: list[tuple[int, list[str]]], source: str, text: str
+    ) -> Iterator[tuple[int, list[str]]]:
+        """The records that have cells; the one a quote left open is counted."""
+        for line, cells in records:
+            if cells:
+                yield line, cells
+            else:
+                self.bad.append(_damaged(source, line, text))
 
     def result(self, frame: pl.DataFrame, schema: pl.Schema) -> TableResult:
         unparsed = pl.DataFrame(self.bad, schema=dict(frames.UNPARSED))
@@ -102,12 +118,7 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
         text = item.text or ""
         table = _records(text)
         header = [c.strip().lower() for c in table[0][1]] if table else []
-        kept = failed = 0
-        for line, cells in table[1:]:
-            if not cells:
-                bad.append(_damaged(item.source, line, text))
-                failed += 1
-                continue
+        for line, cells in tally.usable(table[1:], item.source, text):
             if not any(c.strip() for c in cells):
                 continue
             cell = dict(zip(header, cells, strict=False))
@@ -117,7 +128,6 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
                         item.source, line, "a change needs a time and a setting", ",".join(cells)
                     )
                 )
-                failed += 1
                 continue
             component = cell.get("component", "").strip()
             setting = cell["setting"].strip()
@@ -134,8 +144,7 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
                     "ts_quality": "exact",
                 }
             )
-            kept += 1
-        tally.file_done(text, kept, failed)
+        tally.file_done(text)
     frame = pl.DataFrame(
         rows,
         schema={
@@ -197,7 +206,7 @@ def read_directories(items: list[Evidence]) -> TableResult:
         class_col = next((i for i, c in enumerate(header) if c in _CLASS_COLUMNS), None)
         cells_of: list[tuple[int, str, str | None]] = []
         if address_cols:
-            for line, cells in table[1:]:
+            for line, cells in tally.usable(table[1:], item.source, text):
                 foreign = (
                     class_col is not None
                     and class_col < len(cells)
@@ -221,14 +230,12 @@ def read_directories(items: list[Evidence]) -> TableResult:
             ):
                 if raw.strip():
                     cells_of.append((line, raw, None))
-        kept = failed = 0
         if cells_of:
             parsed = extract(pl.Series([c for _, c, _ in cells_of], dtype=pl.String), g.PROXY)
             for (line, raw, name), p in zip(cells_of, parsed.iter_rows(named=True), strict=True):
                 if not p["matched"]:
                     if not address_cols:  # in a list every line should be an address
                         bad.append(_unparsed(item.source, line, "not an address", raw))
-                        failed += 1
                     continue
                 if p["type"] and p["type"].lower() != "smtp":
                     continue  # X400:, X500:, MS:, ...
@@ -240,8 +247,7 @@ def read_directories(items: list[Evidence]) -> TableResult:
                         "line": line,
                     }
                 )
-                kept += 1
-        tally.file_done(text, kept, failed)
+        tally.file_done(text)
     frame = pl.DataFrame(rows, schema=dict(frames.DIRECTORY)).unique(
         subset=["address"], keep="first", maintain_order=True
     )
@@ -279,12 +285,7 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
         modern = bool(first) and first[0] == "level"
         has_header = modern or (bool(first) and first[0] == "date")
         header = first if has_header else list(_NT4_COLUMNS)
-        kept = failed = 0
-        for line, cells in table[1:] if has_header else table:
-            if not cells:
-                bad.append(_damaged(item.source, line, text))
-                failed += 1
-                continue
+        for line, cells in tally.usable(table[1:] if has_header else table, item.source, text):
             if not any(c.strip() for c in cells):
                 continue
             if modern:
@@ -300,7 +301,6 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
             event = named.get("event", "").strip()
             if not event.isdigit():
                 bad.append(_unparsed(item.source, line, "not an event record", ",".join(cells)))
-                failed += 1
                 continue
             rows.append(
                 {
@@ -316,8 +316,7 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
                     "message": (named.get("description") or "").strip() or None,
                 }
             )
-            kept += 1
-        tally.file_done(text, kept, failed)
+        tally.file_done(text)
     frame = pl.DataFrame(
         rows,
         schema={
