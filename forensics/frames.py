@@ -150,6 +150,20 @@ DIRECTORY = pl.Schema(
     }
 )
 
+# The domains the analysed server is responsible for, and how we know.
+DOMAINS = pl.Schema(
+    {
+        "domain": pl.String,  # lower-cased, without a trailing dot
+        # option (--local-domain) | directory (an address in a directory export) |
+        # inferred (mail for it accepted inbound, and it is the server's own domain
+        # or the domain its outbound senders write from)
+        "origin": pl.String,
+        "source": pl.String,  # the evidence: a directory file, a log file; null for option
+        "line": pl.UInt32,
+        "note": pl.String,  # why an inferred domain was taken for local
+    }
+)
+
 # One row per input file: what it was taken for and what became of every line.
 INPUTS = pl.Schema(
     {
@@ -186,6 +200,7 @@ ALL: dict[str, pl.Schema] = {
     "config": CONFIG,
     "service_events": SERVICE_EVENTS,
     "directory": DIRECTORY,
+    "domains": DOMAINS,
     "inputs": INPUTS,
     "unparsed": UNPARSED,
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics import frames, sessions
+from forensics import frames, localdomains, sessions
 from forensics.discover import Evidence, NoInputError, examine, iter_discover
 from forensics.lineparse import Engine
 from forensics.readers import ims as ims_reader
@@ -29,6 +29,7 @@ class Frames:
     ndrs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.NDRS))
     config: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.CONFIG))
     directory: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.DIRECTORY))
+    domains: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.DOMAINS))
     service_events: pl.DataFrame = field(
         default_factory=lambda: frames.empty(frames.SERVICE_EVENTS)
     )
@@ -201,16 +202,8 @@ def read_evidence(
     if config_parts:
         out.config = pl.concat(config_parts).sort("ts", "source", "line", nulls_last=True)
     out.unparsed = out.unparsed.sort("source", "line")
-    # Local domains: the ones given, and those of the directory's addresses.
-    domains = sorted(
-        {d.lower().strip(".") for d in local_domains}
-        | set(out.directory["address"].str.extract(r"@(.+)$").drop_nulls().to_list())
-    )
-    out.recipients = out.recipients.with_columns(
-        (pl.col("rcpt_domain").is_in(domains) if domains else pl.lit(None, pl.Boolean)).alias(
-            "local"
-        )
-    )
+    out.domains = localdomains.find(local_domains, out.directory, out.sessions, out.recipients)
+    out.recipients = localdomains.mark(out.recipients, out.domains)
     inputs = _inputs(seen, stats)
     spans = out.events.group_by("source").agg(
         pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
-import polars as pl
-
 from forensics.ingest import ingest
 from tests.conftest import FIXTURES, IMS_FIXTURES
 
@@ -68,11 +66,19 @@ def test_directory_domains_make_recipients_local(tmp_path):
     assert local == {"jane@company2.example": True, "bob@elsewhere.example": False}
 
 
-def test_local_is_unknown_without_any_local_domain():
-    recipients = ingest([IMS_FIXTURES / "inbound_medium.LOG"]).recipients
-    assert recipients["local"].is_null().all()
-    given = ingest([IMS_FIXTURES / "inbound_medium.LOG"], local_domains=["elsewhere.example"])
-    assert given.recipients.filter(pl.col("local"))["rcpt"].to_list() == ["bob@elsewhere.example"]
+def test_local_domains_given_and_inferred_mark_the_recipients():
+    # The IMS greets as server2.company2.example and accepted mail for company2.example:
+    # that domain is inferred local; elsewhere.example (refused, relaying) is not.
+    frames = ingest([IMS_FIXTURES / "inbound_medium.LOG"])
+    assert frames.domains.select("domain", "origin").rows() == [("company2.example", "inferred")]
+    local = dict(frames.recipients.select("rcpt", "local").rows())
+    assert local == {"jane@company2.example": True, "bob@elsewhere.example": False}
+    given = ingest([IMS_FIXTURES / "inbound_medium.LOG"], local_domains=["Elsewhere.Example."])
+    assert dict(given.domains.select("domain", "origin").rows()) == {
+        "company2.example": "inferred",
+        "elsewhere.example": "option",
+    }
+    assert given.recipients["local"].to_list() == [True, True]
 
 
 def test_an_unterminated_quote_in_a_directory_export_is_counted(tmp_path):
