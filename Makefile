@@ -1,5 +1,5 @@
 # Two entry points, both self-contained on a machine with Python >= 3.11 and pip:
-#   make demo   install into .venv and analyse the bundled sample_logs/
+#   make demo   install into .venv and analyse each bundled sample_logs/ scenario into reports/
 #   make test   install into .venv with the test extra, lint, and run the whole suite
 PYTHON ?= python3
 VENV   := .venv
@@ -15,8 +15,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# One evidence set per incident: each folder is its own server and story.
 demo: $(VENV)/.installed
-	$(BIN)/smtp-forensics analyze sample_logs/ -o forensics-report.html
+	mkdir -p reports
+	for d in sample_logs/*/; do \
+	  n=$$(basename $$d); \
+	  $(BIN)/smtp-forensics analyze $$d -o reports/$$n.html --json reports/$$n.json || exit $$?; \
+	done
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -29,4 +34,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info forensics-report.html
+	rm -rf $(VENV) build dist *.egg-info forensics-report.html reports

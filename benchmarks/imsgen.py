@@ -69,15 +69,32 @@ class Truth:
     relay_refused: int = 0  # ... whose text is a relay refusal
     files: int = 0
     lines: int = 0
+    replies: list[Reply] = field(default_factory=list)  # every RCPT reply written
+    expected: list = field(default_factory=list)  # findings the scenario must yield
 
     def add(self, s: Session, steps: list[Step]) -> None:
         self.sessions[s.direction] += 1
+        asked: dt.datetime | None = None
         for step in steps:
             if step.tag == "rcpt":
                 self.rcpts += 1
-            elif step.tag == "rcpt-reply" and step.rcpt and not step.rcpt.accepted:
-                self.refused += 1
-                self.relay_refused += "relay" in (step.rcpt.text or "").lower()
+                asked = step.time
+            elif step.tag == "rcpt-reply" and step.rcpt:
+                assert asked is not None, "render() stamps every step"
+                self.replies.append(Reply(s, step.rcpt, asked))
+                if not step.rcpt.accepted:
+                    self.refused += 1
+                    self.relay_refused += "relay" in (step.rcpt.text or "").lower()
+
+
+@dataclass
+class Reply:
+    """One RCPT reply as written: its session, recipient and the time of the RCPT
+    command it answers (the time the recipients frame gives an attempt)."""
+
+    session: Session
+    rcpt: Rcpt
+    time: dt.datetime
 
 
 @dataclass
@@ -86,6 +103,7 @@ class Step:
     payload: str
     tag: str = ""
     rcpt: Rcpt | None = None
+    time: dt.datetime | None = None  # set when rendered
 
 
 def stamp(t: dt.datetime) -> str:
@@ -199,6 +217,7 @@ class ImsWriter:
                 lines.append(f"{stamp(t)} : <<< IO: |{payload}")
             prefix = f"{arrow} " if arrow else ""
             lines.append(f"{stamp(t)} : {prefix}{payload}")
+            step.time = t
             if self.rng.random() < 0.3:
                 t += dt.timedelta(seconds=1)
         return lines

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import evidence as ev
-from benchmarks.imsgen import ImsWriter, LogFolder, Rcpt, Session, Truth
+from benchmarks.imsgen import ImsWriter, LogFolder, Rcpt, Reply, Session, Truth
 
 FIRST = ["ann", "bob", "carla", "dev", "emma", "farid", "gina", "hugo", "ines", "jon", "kim"]
 LAST = ["adams", "baker", "chen", "diaz", "evans", "fox", "garcia", "hall", "ito", "jones"]
@@ -132,6 +132,9 @@ def _spread(rng: random.Random, days: list[dt.date], n: int) -> list[dt.datetime
 
 
 # --- the scenarios ------------------------------------------------------------------
+D = dt.datetime
+Q179289_CRASH = D(1997, 12, 2, 17, 27, 29)  # Dr. Watson's time for the IMS
+Q243045_RESTART = D(1999, 10, 27, 14, 2)  # the restart that puts the change into effect
 
 
 def healthy(rng: random.Random) -> tuple[Site, list[Session]]:
@@ -205,7 +208,7 @@ def q243045(rng: random.Random) -> tuple[Site, list[Session]]:
 def q179289(rng: random.Random) -> tuple[Site, list[Session]]:
     site = Site("EXCHSRV", "woodgrove.example", "5.5.1960.4", rng)
     tue, wed = dt.date(1997, 12, 2), dt.date(1997, 12, 3)
-    crash = dt.datetime(1997, 12, 2, 17, 27, 29)
+    crash = Q179289_CRASH
     back = dt.datetime(1997, 12, 2, 19, 5, 0)
     sessions = []
     times = _spread(rng, [tue, wed], 240)
@@ -234,7 +237,6 @@ def q168781(rng: random.Random) -> tuple[Site, list[Session]]:
 
 
 # --- the configuration evidence of each scenario ------------------------------------
-D = dt.datetime
 ROUTING = "IMS Routing tab"
 
 
@@ -330,7 +332,7 @@ def evidence_q243045(site: Site, sessions: list[Session], root: Path) -> None:
                 "Do not reroute incoming SMTP mail",
                 "stop all relaying",
             ),
-            (D(1999, 10, 27, 14, 2), "IMS", "service", "running", "restarted", ""),
+            (Q243045_RESTART, "IMS", "service", "running", "restarted", ""),
         ],
         root / "notes" / "changes.csv",
     )
@@ -342,7 +344,7 @@ def evidence_q243045(site: Site, sessions: list[Session], root: Path) -> None:
             unicode=False,
         )
     ev.events(
-        ev.service_cycle(D(1999, 10, 27, 14, 2)),
+        ev.service_cycle(Q243045_RESTART),
         site.server,
         root / "eventlogs" / "application.txt",
     )
@@ -379,7 +381,7 @@ def evidence_q179289(site: Site, sessions: list[Session], root: Path) -> None:
         unicode=False,
     )
     ev.registry({}, root / "registry" / "imc-1997-12-02T1904.reg", unicode=False)
-    crash = D(1997, 12, 2, 17, 27, 29)
+    crash = Q179289_CRASH
     rows = [
         (
             D(1997, 12, 2, 17, 27, 1),
@@ -450,6 +452,70 @@ def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> None:
     ev.registry({"MaxRecipients": 0}, root / "registry" / "imc-1999-06-08T1000.reg", unicode=False)
 
 
+# --- what each scenario must yield ----------------------------------------------
+
+
+@dataclass
+class Expected:
+    """A finding a scenario must yield, computed from what the generator wrote (the
+    RCPT replies with the times on their lines), not from what the parser read."""
+
+    rule: str
+    subject: str
+    count: int
+    first: dt.datetime
+    last: dt.datetime
+
+
+def _expect(rule: str, subject: str, replies: list[Reply]) -> Expected:
+    times = [r.time for r in replies]
+    return Expected(rule, subject, len(replies), min(times), max(times))
+
+
+def expect_nothing(site: Site, truth: Truth) -> list[Expected]:
+    return []
+
+
+def expect_q256856(site: Site, truth: Truth) -> list[Expected]:
+    refused = [r for r in truth.replies if r.session.direction == "inbound" and not r.rcpt.accepted]
+    return [_expect("relay-prohibited-local-recipient", site.domain, refused)]
+
+
+def expect_q206968(site: Site, truth: Truth) -> list[Expected]:
+    refused = [
+        r
+        for r in truth.replies
+        if r.session.remote_host.startswith("192.168.20.") and not r.rcpt.accepted
+    ]
+    return [_expect("relay-not-allowed-relayflags", f"{site.server}.{site.domain}", refused)]
+
+
+def expect_q243045(site: Site, truth: Truth) -> list[Expected]:
+    # Relays after the restart that put 'Do not reroute' into effect.
+    relayed = [
+        r
+        for r in truth.replies
+        if r.session.remote_host.startswith("192.168.42.")
+        and r.rcpt.accepted
+        and r.time > Q243045_RESTART
+    ]
+    return [_expect("unexpected-relay-after-change", "192.168.42.0/24", relayed)]
+
+
+def expect_q179289(site: Site, truth: Truth) -> list[Expected]:
+    # Dr. Watson, SCM 7031 and SCM 7024 (see evidence_q179289).
+    return [
+        Expected("ims-crash-relayflags", site.server, 3, Q179289_CRASH, D(1997, 12, 2, 17, 41, 10))
+    ]
+
+
+def expect_q168781(site: Site, truth: Truth) -> list[Expected]:
+    refused = [
+        r for r in truth.replies if r.session.direction == "outbound" and not r.rcpt.accepted
+    ]
+    return [_expect("immediate-outbound-550", "192.0.2.25", refused)]
+
+
 @dataclass
 class Scenario:
     name: str
@@ -457,16 +523,25 @@ class Scenario:
     build: Callable[[random.Random], tuple[Site, list[Session]]]
     maximum_from: dt.datetime | None  # the admin raised logging to Maximum then
     evidence: Callable[[Site, list[Session], Path], None]
+    expect: Callable[[Site, Truth], list[Expected]]
 
 
 SCENARIOS = [
-    Scenario("healthy-baseline", "", healthy, dt.datetime(2000, 3, 15, 12, 0), evidence_healthy),
+    Scenario(
+        "healthy-baseline",
+        "",
+        healthy,
+        dt.datetime(2000, 3, 15, 12, 0),
+        evidence_healthy,
+        expect_nothing,
+    ),
     Scenario(
         "q256856-relay-prohibited-local",
         "Q256856",
         q256856,
         dt.datetime(2000, 5, 16, 10, 30),
         evidence_q256856,
+        expect_q256856,
     ),
     Scenario(
         "q206968-relay-not-allowed-relayflags",
@@ -474,6 +549,7 @@ SCENARIOS = [
         q206968,
         dt.datetime(2000, 2, 8, 13, 0),
         evidence_q206968,
+        expect_q206968,
     ),
     Scenario(
         "q243045-relay-after-change",
@@ -481,6 +557,7 @@ SCENARIOS = [
         q243045,
         dt.datetime(1999, 10, 27, 9, 0),
         evidence_q243045,
+        expect_q243045,
     ),
     Scenario(
         "q179289-ims-crash-relayflags",
@@ -488,6 +565,7 @@ SCENARIOS = [
         q179289,
         dt.datetime(1997, 12, 2, 12, 0),
         evidence_q179289,
+        expect_q179289,
     ),
     Scenario(
         "q168781-immediate-outbound-550",
@@ -495,6 +573,7 @@ SCENARIOS = [
         q168781,
         dt.datetime(1999, 6, 8, 9, 30),
         evidence_q168781,
+        expect_q168781,
     ),
 ]
 
@@ -515,6 +594,7 @@ def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
         folder.write(writer, sessions[i : i + take])
         i += take
     scenario.evidence(site, sessions, root)
+    folder.truth.expected = scenario.expect(site, folder.truth)
     return folder.truth
 
 

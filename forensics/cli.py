@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import traceback
@@ -10,21 +11,25 @@ from typing import Any
 
 import click
 
-from forensics import __version__
+from forensics import __version__, findings, rules
 from forensics.discover import NoInputError, discover
 from forensics.errors import (
     EXIT_CODES,
+    EXIT_FINDINGS,
     EXIT_INTERNAL,
     EXIT_OK,
     ForensicsError,
     InputError,
     OutputError,
+    UsageError,
 )
+from forensics.findings import SEVERITIES, at_least
 from forensics.ingest import Frames, ingest
 from forensics.knowledge import load
 from forensics.lineparse import ENGINES
 from forensics.report import html
-from forensics.summary import Summary, summarize, text_lines
+from forensics.report import json as findings_json
+from forensics.summary import Summary, findings_lines, summarize, text_lines
 from forensics.timeparse import DATE_ORDERS
 
 MAX_SKIP_LINES = 50
@@ -224,6 +229,15 @@ def formats(paths: tuple[Path, ...]) -> None:
         click.echo(f"{item.format:<10} {item.source}" + (f"  ({detail})" if detail else ""))
 
 
+_TIME_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+]
+
+
 @cli.command()
 @_reading_options
 @click.option(
@@ -234,21 +248,98 @@ def formats(paths: tuple[Path, ...]) -> None:
     show_default=True,
     help="Where to write the HTML report.",
 )
+@click.option(
+    "--json",
+    "json_out",
+    metavar="FILE|-",
+    help="Write the findings document (smtp-forensics/findings/v1) there; '-' for stdout.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(_TIME_FORMATS),
+    help="Only evidence from this time on (log-local time, e.g. 2000-05-16 or '2000-05-16 09:00').",
+)
+@click.option("--until", type=click.DateTime(_TIME_FORMATS), help="Only evidence up to this time.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    help="Exit with 1 when a finding of this severity or worse exists (for scripts and CI).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the report's path.")
-def analyze(paths: tuple[Path, ...], output: Path, quiet: bool, **options: Any) -> None:
-    """Read the evidence, summarise it and write the HTML report.
+def analyze(
+    paths: tuple[Path, ...],
+    output: Path,
+    json_out: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    fail_on: str | None,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Read the evidence, match it to the known incidents and write the reports.
+
+    \b
+    Examples:
+      smtp-forensics analyze evidence/ -o incident.html
+      smtp-forensics analyze evidence/ --json findings.json --fail-on high
+      smtp-forensics analyze L0000042.LOG --local-domain example.com --json - | jq .findings
+      smtp-forensics analyze evidence/ --since 2000-05-16 --until '2000-05-16 18:00'
+
+    Exit 0 whatever was found; 1 with --fail-on when a finding at or above that
+    severity exists.
+    """
+    if since and until and since > until:
+        raise UsageError(f"--since {since} is after --until {until}; swap them")
+    frames = _read(paths, **options)
+    summary = summarize(frames)
+    found = rules.evaluate(frames, since=since, until=until)
+    to_stderr = json_out == "-"
+    html.write(output, html.render(frames, summary, found, version=__version__))
+    if json_out:
+        text = findings_json.dumps(
+            findings_json.document(frames, found, version=__version__, since=since, until=until)
+        )
+        if to_stderr:
+            click.echo(text, nl=False)
+        else:
+            _write_text(Path(json_out), text, "--json")
+    if not quiet:
+        _echo_summary(summary, err=to_stderr)
+        for line in findings_lines(found):
+            click.echo(line, err=to_stderr)
+    click.echo(f"report: {output}", err=to_stderr)
+    if json_out and not to_stderr:
+        click.echo(f"findings: {json_out}", err=to_stderr)
+    if fail_on and any(at_least(f.severity, fail_on) for f in found):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _write_text(path: Path, text: str, option: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror or exc}; choose another place with {option}"
+        ) from exc
+
+
+@cli.command(name="rules")
+def rules_command() -> None:
+    """List the rules: their ids, the KB articles they encode, severities and subjects.
 
     \b
     Example:
-      smtp-forensics analyze evidence/ -o incident.html
-      smtp-forensics analyze L0000042.LOG L0000043.LOG --local-domain example.com
+      smtp-forensics rules
     """
-    frames = _read(paths, **options)
-    summary = summarize(frames)
-    html.write(output, html.render(frames, summary, version=__version__))
-    if not quiet:
-        _echo_summary(summary)
-    click.echo(f"report: {output}")
+    articles = findings.articles()
+    for rule in rules.RULES:
+        meta = findings.rule_meta(rule)
+        levels = "/".join(dict.fromkeys(e["level"] for e in meta["severity"]))
+        click.echo(f"{rule}")
+        click.echo(f"  {meta['title']}")
+        kbs = ", ".join(f"{kb} ({articles[kb]['title']})" for kb in meta["kb"])
+        click.echo(f"  KB: {kbs}")
+        click.echo(f"  one finding per {meta['subject']}; severity {levels}")
 
 
 def main() -> None:

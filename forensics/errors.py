@@ -32,3 +32,7 @@ class InputError(ForensicsError):
 
 class OutputError(ForensicsError):
     """A report or frame file cannot be written where asked."""
+
+
+class UsageError(ForensicsError):
+    """Options that contradict each other."""

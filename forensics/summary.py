@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from forensics.findings import SEVERITIES, Finding
 from forensics.ingest import Frames
 
 READ_FORMATS_SKIPPED = ("unknown", "binary", "empty", "unreadable", "link")
@@ -94,3 +95,17 @@ def text_lines(s: Summary) -> list[str]:
         f"Evidence:   {s.config:,} configuration facts, {s.service_events:,} Windows events, "
         f"{s.directory:,} directory addresses",
     ]
+
+
+def findings_lines(found: list[Finding]) -> list[str]:
+    """The findings as terminal lines, most severe first, each with its KB."""
+    counts = {s: sum(f.severity == s for f in found) for s in SEVERITIES}
+    head = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
+    lines = [f"Findings:   {head}"]
+    for f in found:
+        lines.append(
+            f"  {f.severity.upper():<8} {f.kb[0]:<8} {f.rule} [{f.subject}] "
+            f"(confidence {f.confidence:.2f})"
+        )
+        lines.append(f"           {f.summary}")
+    return lines

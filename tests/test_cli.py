@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -126,7 +127,7 @@ def test_evidence_is_not_touched_by_a_full_run(tmp_path):
     assert after == before
 
 
-@pytest.mark.parametrize("command", ["parse", "formats", "analyze"])
+@pytest.mark.parametrize("command", ["parse", "formats", "analyze", "rules"])
 def test_every_command_documents_an_example(command):
     result = run(command, "--help")
     assert result.exit_code == EXIT_OK and "smtp-forensics " + command in result.output
@@ -189,3 +190,64 @@ def test_lines_not_read_are_named_in_warnings(tmp_path):
     result = run("analyze", tmp_path, "--date-order", "dmy", "-o", tmp_path / "r.html")
     assert result.exit_code == EXIT_OK
     assert "warning: L0000000.LOG:4: not part of any IMS log record" in result.output
+
+
+def test_analyze_json_to_stdout_is_the_findings_document(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["analyze", str(SCENARIO), "-o", str(tmp_path / "r.html"), "--json", "-"]
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    doc = json.loads(result.stdout)
+    assert doc["schema"] == "smtp-forensics/findings/v1"
+    assert {"generated_by", "inputs", "window", "counts", "findings"} <= doc.keys()
+    (finding,) = doc["findings"]
+    assert finding["rule"] == "relay-prohibited-local-recipient"
+    assert finding["subject"] == "contoso.example" and finding["kb"][0] == "Q256856"
+    evidence = finding["evidence"][0]
+    assert (SCENARIO / evidence["source"]).is_file() and evidence["line"] > 0
+    paths = [i["path"] for i in doc["inputs"]]
+    assert paths == sorted(paths) and all(len(i["sha256"]) == 64 for i in doc["inputs"])
+    # The summary went to stderr, with the finding and its KB.
+    assert "CRITICAL" in result.stderr and "Q256856" in result.stderr
+
+
+def test_the_same_inputs_give_byte_identical_json(tmp_path):
+    for name in ("a.json", "b.json"):
+        result = run(
+            "analyze", SCENARIO, "-q", "-o", tmp_path / "r.html", "--json", tmp_path / name
+        )
+        assert result.exit_code == EXIT_OK, result.output
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_fail_on_sets_exit_1_only_at_or_above_the_severity(tmp_path):
+    out = tmp_path / "r.html"
+    assert run("analyze", SCENARIO, "-q", "-o", out, "--fail-on", "critical").exit_code == 1
+    healthy = SAMPLES / "healthy-baseline"
+    assert run("analyze", healthy, "-q", "-o", out, "--fail-on", "medium").exit_code == EXIT_OK
+    assert run("analyze", healthy, "-q", "-o", out, "--fail-on", "info").exit_code == 1
+
+
+def test_since_after_until_is_a_usage_error(tmp_path):
+    result = run(
+        "analyze",
+        SCENARIO,
+        "-o",
+        tmp_path / "r.html",
+        "--since",
+        "2000-05-16",
+        "--until",
+        "2000-05-15",
+    )
+    assert result.exit_code == EXIT_USAGE and "swap them" in result.output
+
+
+def test_rules_lists_every_rule_with_its_kb():
+    from forensics.rules import RULES
+
+    result = run("rules")
+    assert result.exit_code == EXIT_OK
+    for rule in RULES:
+        assert f"\n{rule}\n" in f"\n{result.output}"
+    for kb in ("Q168781", "Q256856", "Q206968", "Q243045", "Q179289"):
+        assert kb in result.output

@@ -1,5 +1,5 @@
-"""The HTML report. Until the classifier and the dashboard exist it is a summary
-page: what was read, the sessions and refusals, every input with its hash.
+"""The HTML report. Until the dashboard exists it is a summary page: the findings,
+what was read, the refusals, every input with its hash.
 
 Rendered with Jinja2 and autoescaping on: log content (host names, addresses,
 reply texts, file names) never becomes markup."""
@@ -13,6 +13,7 @@ import jinja2
 import polars as pl
 
 from forensics.errors import OutputError
+from forensics.findings import Finding
 from forensics.ingest import Frames
 from forensics.summary import Summary
 
@@ -27,7 +28,7 @@ _ENV = jinja2.Environment(
 TOP_REFUSALS = 50
 
 
-def render(frames: Frames, summary: Summary, *, version: str) -> str:
+def render(frames: Frames, summary: Summary, found: list[Finding], *, version: str) -> str:
     refused = (
         frames.recipients.filter(pl.col("accepted") == False)  # noqa: E712
         .sort("ts", "source", "line", nulls_last=True)
@@ -35,6 +36,7 @@ def render(frames: Frames, summary: Summary, *, version: str) -> str:
     )
     return _ENV.get_template("summary.html.j2").render(
         summary=summary,
+        findings=[f.as_json() for f in found],
         inputs=frames.inputs.sort("path").to_dicts(),
         refused=refused.to_dicts(),
         refused_total=summary.rcpt_refused,

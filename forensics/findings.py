@@ -1,0 +1,166 @@
+"""A finding: what a rule concluded about one subject, with the evidence behind it.
+
+The fields are the public JSON interface of DESIGN.md (Findings, schema
+``smtp-forensics/findings/v1``). Two keys are added to the design's list and keep its
+meaning: ``saw`` and ``lacked`` name the corroborating evidence the rule found and
+the evidence it looked for in vain (the confidence follows from them), and
+``change`` is the configuration change the finding is tied to, when there is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from forensics.knowledge import load
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+RANK = {name: i for i, name in enumerate(SEVERITIES)}
+
+# Evidence rows kept per finding; the total is always reported.
+EVIDENCE_CAP = 20
+TEXT_CAP = 300
+
+
+@dataclass
+class Finding:
+    rule: str
+    kb: list[str]
+    title: str
+    subject: str
+    severity: str
+    confidence: float
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+    count: int
+    summary: str
+    cause: str
+    resolution: list[str]
+    evidence_total: int
+    evidence: list[dict[str, Any]]
+    saw: list[str] = field(default_factory=list)
+    lacked: list[str] = field(default_factory=list)
+    change: dict[str, Any] | None = None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (RANK[self.severity], -self.confidence, self.rule, self.subject)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "kb": self.kb,
+            "title": self.title,
+            "subject": self.subject,
+            "severity": self.severity,
+            "confidence": round(self.confidence, 2),
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "count": self.count,
+            "summary": self.summary,
+            "cause": self.cause,
+            "resolution": self.resolution,
+            "saw": self.saw,
+            "lacked": self.lacked,
+            "change": self.change,
+            "evidence_total": self.evidence_total,
+            "evidence": self.evidence,
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def at_least(severity: str, threshold: str) -> bool:
+    return RANK[severity] <= RANK[threshold]
+
+
+class _Template(string.Formatter):
+    """str.format for the knowledge templates, with plain field names only: a
+    template is data and must not reach into the objects it is given."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        if not field_name.isidentifier():
+            raise ValueError(f"template field {field_name!r}: only plain names are allowed")
+        return super().get_field(field_name, args, kwargs)
+
+
+def fill(template: str, facts: dict[str, Any]) -> str:
+    return _Template().format(template, **facts)
+
+
+def rule_meta(rule: str) -> dict[str, Any]:
+    return load("rules")["rule"][rule]
+
+
+def articles() -> dict[str, dict[str, Any]]:
+    return {a["id"]: a for a in load("kb")["article"]}
+
+
+def resolution(kb: list[str]) -> list[str]:
+    """The resolution steps of the article that explains the finding."""
+    return list(articles()[kb[0]]["resolution"])
+
+
+def judge(rule: str, seen: dict[str, bool]) -> tuple[float, list[str], list[str]]:
+    """Confidence from the evidence the rule saw: the base plus the weight of every
+    corroborating item seen; the labels of what was seen and what was lacked."""
+    meta = rule_meta(rule)
+    confidence = float(meta["base"])
+    saw, lacked = [], []
+    for item in meta["evidence"]:
+        if item["key"] not in seen:
+            raise KeyError(f"rule {rule}: no verdict on evidence {item['key']!r}")
+        if seen[item["key"]]:
+            confidence += float(item["weight"])
+            saw.append(item["label"])
+        else:
+            lacked.append(item["label"])
+    return round(min(confidence, 0.99), 2), saw, lacked
+
+
+def severity(rule: str, metrics: dict[str, float]) -> str:
+    for entry in rule_meta(rule)["severity"]:
+        if all(metrics.get(name, 0) >= minimum for name, minimum in entry.get("when", {}).items()):
+            level: str = entry["level"]
+            return level
+    return "info"
+
+
+def evidence_rows(frame: pl.DataFrame, text: pl.Expr) -> tuple[int, list[dict[str, Any]]]:
+    """The first rows of ``frame`` (which has source, line, ts) as evidence, in time
+    order, with ``text`` cut to a readable length; and how many there were."""
+    rows = (
+        frame.sort("ts", "source", "line", nulls_last=True)
+        .head(EVIDENCE_CAP)
+        .select(
+            "source",
+            pl.col("line").cast(pl.Int64),
+            pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S").alias("time"),
+            text.str.slice(0, TEXT_CAP).alias("text"),
+        )
+    )
+    return frame.height, rows.to_dicts()
+
+
+def span(frame: pl.DataFrame) -> tuple[dt.datetime | None, dt.datetime | None]:
+    row = frame.select(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b")).row(0)
+    return row[0], row[1]
+
+
+def when(value: dt.datetime | None) -> str:
+    """A time as a summary says it."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else "an unknown time"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 client``, ``3 clients``: counts in a summary read as a person writes them."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "n/a"

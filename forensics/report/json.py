@@ -1,0 +1,82 @@
+"""The findings document (schema ``smtp-forensics/findings/v1``, DESIGN.md Findings).
+
+Deterministic: the same inputs give byte-identical output (inputs sorted by path,
+findings by severity, confidence, rule and subject; no time of generation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import polars as pl
+
+from forensics.findings import SEVERITIES, Finding
+from forensics.ingest import Frames
+
+SCHEMA = "smtp-forensics/findings/v1"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _window(
+    frames: Frames, since: dt.datetime | None, until: dt.datetime | None
+) -> dict[str, str | None]:
+    times = pl.concat(
+        [
+            frames.events.select("ts"),
+            frames.ndrs.select("ts"),
+            frames.service_events.select("ts"),
+        ]
+    ).drop_nulls()
+    if since is not None:
+        times = times.filter(pl.col("ts") >= since)
+    if until is not None:
+        times = times.filter(pl.col("ts") <= until)
+    return {
+        "start": _iso(since) or _iso(times["ts"].min()),
+        "end": _iso(until) or _iso(times["ts"].max()),
+    }
+
+
+def document(
+    frames: Frames,
+    found: list[Finding],
+    *,
+    version: str,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> dict[str, Any]:
+    inputs = frames.inputs.sort("path").select(
+        "path", "sha256", "bytes", "format", "records", "unparsed"
+    )
+    recipients = frames.recipients
+    by_severity = {s: sum(f.severity == s for f in found) for s in SEVERITIES}
+    return {
+        "schema": SCHEMA,
+        "generated_by": f"smtp-forensics {version}",
+        "inputs": inputs.to_dicts(),
+        "window": _window(frames, since, until),
+        "counts": {
+            "files": frames.inputs.height,
+            "lines": int(frames.inputs["lines"].sum() or 0),
+            "unparsed": int(frames.inputs["unparsed"].sum() or 0),
+            "sessions": frames.sessions.height,
+            "recipients": recipients.height,
+            "refused": int((recipients["accepted"] == False).sum() or 0),  # noqa: E712
+            "relay_refused": int((recipients["refusal"] == "relay_denied").sum() or 0),
+            "ndrs": frames.ndrs.height,
+            "config": frames.config.height,
+            "service_events": frames.service_events.height,
+            "directory": frames.directory.height,
+            "findings": by_severity,
+        },
+        "local_domains": frames.domains.sort("domain").select("domain", "origin").to_dicts(),
+        "findings": [f.as_json() for f in found],
+    }
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

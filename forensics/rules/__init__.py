@@ -1,0 +1,50 @@
+"""The rules: each module is one rule, a function of the frames returning findings.
+
+Rule ids are a public interface (DESIGN.md, Findings); their titles, articles,
+templates and policies are data (knowledge/rules.toml, knowledge/kb.toml).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from forensics.findings import Finding
+from forensics.ingest import Frames
+from forensics.rules import (
+    immediate_outbound_550,
+    ims_crash_relayflags,
+    open_relay,
+    relay_not_allowed_relayflags,
+    relay_probing,
+    relay_prohibited_local,
+    unexpected_relay_after_change,
+)
+from forensics.rules.context import Context
+
+RULES: dict[str, Callable[[Context], list[Finding]]] = {
+    module.RULE: module.evaluate
+    for module in (
+        immediate_outbound_550,
+        relay_prohibited_local,
+        relay_not_allowed_relayflags,
+        unexpected_relay_after_change,
+        ims_crash_relayflags,
+        open_relay,
+        relay_probing,
+    )
+}
+
+
+def evaluate(
+    frames: Frames,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    only: set[str] | None = None,
+) -> list[Finding]:
+    """Every rule's findings over ``frames`` (restricted to the window), most severe
+    first, in a deterministic order."""
+    ctx = Context(frames, since=since, until=until)
+    found = [f for rule, run in RULES.items() if only is None or rule in only for f in run(ctx)]
+    return sorted(found, key=Finding.sort_key)

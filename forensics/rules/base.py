@@ -1,0 +1,86 @@
+"""What the rules share: building a finding from facts, and the evidence texts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from forensics import findings
+from forensics.findings import Finding
+from forensics.rules.context import Change
+
+
+def rcpt_text() -> pl.Expr:
+    """A recipients row as an evidence line: what was asked and what was answered."""
+    return pl.concat_str(
+        [
+            pl.lit("RCPT TO:<"),
+            pl.col("rcpt").fill_null(""),
+            pl.lit("> from "),
+            pl.col("client").fill_null("?"),
+            pl.lit(" -> "),
+            pl.col("code").cast(pl.String).fill_null("(no reply)"),
+            pl.lit(" "),
+            pl.col("text").fill_null(""),
+        ]
+    )
+
+
+def cited(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """``frame`` cut to the evidence columns."""
+    return frame.select("source", pl.col("line").cast(pl.UInt32), "ts", text.alias("text"))
+
+
+def most_common(frame: pl.DataFrame, column: str) -> str:
+    values = frame[column].drop_nulls()
+    return str(values.mode().sort()[0]) if values.len() else ""
+
+
+def make(
+    rule: str,
+    subject: str,
+    *,
+    count: int,
+    first: dt.datetime | None,
+    last: dt.datetime | None,
+    facts: dict[str, Any],
+    seen: dict[str, bool],
+    metrics: dict[str, float],
+    evidence: Sequence[pl.DataFrame],
+    change: Change | None = None,
+) -> Finding:
+    """A finding of ``rule``: title, templates and policies from knowledge/rules.toml;
+    ``evidence`` frames hold source, line, ts and text (see :func:`cited`)."""
+    meta = findings.rule_meta(rule)
+    confidence, saw, lacked = findings.judge(rule, seen)
+    facts = {
+        "subject": subject,
+        "count": f"{count:,}",
+        "first": findings.when(first),
+        "last": findings.when(last),
+        **facts,
+    }
+    rows = pl.concat([e for e in evidence if e.height]) if any(e.height for e in evidence) else None
+    total, shown = findings.evidence_rows(rows, pl.col("text")) if rows is not None else (0, [])
+    return Finding(
+        rule=rule,
+        kb=list(meta["kb"]),
+        title=meta["title"],
+        subject=subject,
+        severity=findings.severity(rule, {"count": count, **metrics}),
+        confidence=confidence,
+        first_seen=first,
+        last_seen=last,
+        count=count,
+        summary=findings.fill(meta["summary"], facts),
+        cause=findings.fill(meta["cause"], facts),
+        resolution=findings.resolution(meta["kb"]),
+        evidence_total=total,
+        evidence=shown,
+        saw=saw,
+        lacked=lacked,
+        change=change.as_json() if change else None,
+    )

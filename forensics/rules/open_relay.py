@@ -1,0 +1,87 @@
+"""Open relay: mail for outside domains accepted from clients with no right to relay.
+
+Inbound RCPTs to domains that are not local, accepted, with the message data
+accepted, from a client that did not authenticate and that no RelayAllowList entry
+holds. Clients that relayed only after a change meant to stop relaying, and were
+allowed before it, belong to unexpected-relay-after-change instead. Nothing is
+called foreign while no local domain is known. One finding per client address.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.findings import Finding, plural
+from forensics.rules.base import cited, make, rcpt_text
+from forensics.rules.context import Context
+
+RULE = "open-relay"
+
+
+def evaluate(ctx: Context) -> list[Finding]:
+    if not ctx.local_known:
+        return []
+    attempts = ctx.relay_attempts()
+    relayed = attempts.filter(
+        pl.col("accepted").fill_null(False)
+        & pl.col("data_accepted").fill_null(False)
+        & pl.col("auth_user").is_null()
+        & pl.col("allow_entry").is_null()
+    )
+    if relayed.height == 0:
+        return []
+    # A client that relayed before a change meant to stop relaying was allowed then.
+    changes = ctx.stop_relay_changes()
+    if changes.height:
+        first_change = changes["ts"].min()
+        earlier = relayed.filter(pl.col("ts") < first_change)["client"].unique().to_list()
+        relayed = relayed.filter(
+            ~(pl.col("client").is_in(earlier) & (pl.col("ts") >= first_change))
+        )
+    results = []
+    for client in sorted(relayed["client"].drop_nulls().unique().to_list()):
+        rows = relayed.filter(pl.col("client") == client)
+        first, last = rows["ts"].min(), rows["ts"].max()
+        flags, flags_row = ctx.relayflags(last)
+        public = not bool(rows["private"].all())
+        if ctx.registry_seen is None:
+            relayflags_cause = (
+                "no registry snapshot was given; export MSExchangeIMC\\Parameters and check "
+                "RelayFlags and the routing restrictions."
+            )
+        elif flags is None or flags == 0:
+            where = flags_row["source"] if flags_row else ctx.registry_seen
+            relayflags_cause = (
+                f"RelayFlags is absent or 0 ({where}), which means no relay restriction at all."
+            )
+        else:
+            relayflags_cause = (
+                f"RelayFlags is {flags} ({flags_row['source']}), yet this client relayed: the "
+                "routing restrictions configured in the Exchange directory allow it."
+            )
+        facts = {
+            "domains": plural(rows["rcpt_domain"].n_unique(), "outside domain"),
+            "client_kind": "a public address" if public else "a private address",
+            "allow_text": ", in no RelayAllowList entry" if ctx.allow_entries.height else "",
+            "sessions": plural(rows["session"].n_unique(), "session"),
+            "relayflags_cause": relayflags_cause,
+        }
+        seen = {
+            "domains_known": ctx.domains_given,
+            "registry": ctx.registry_seen is not None,
+            "public": public,
+        }
+        results.append(
+            make(
+                RULE,
+                client,
+                count=rows.height,
+                first=first,
+                last=last,
+                facts=facts,
+                seen=seen,
+                metrics={"public": 1.0 if public else 0.0},
+                evidence=[cited(rows, rcpt_text())],
+            )
+        )
+    return results

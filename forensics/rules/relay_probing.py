@@ -1,0 +1,64 @@
+"""Relay probing: one address making repeated relay attempts that are refused.
+
+Inbound RCPTs to outside domains refused as relaying, from a client that never had a
+relay accepted and that no RelayAllowList entry holds (an allowed client being
+refused is relay-not-allowed-relayflags' business). One finding per client address
+with at least the configured number of attempts; severity grows with the count.
+Clients on private addresses are grouped by /24 network: a dozen office PCs refused
+one after the other are one misconfiguration to fix, not a dozen probes.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.findings import Finding, plural, rule_meta
+from forensics.rules.base import cited, make, rcpt_text
+from forensics.rules.context import Context
+
+RULE = "relay-probing"
+
+
+def evaluate(ctx: Context) -> list[Finding]:
+    attempts = ctx.relay_attempts()
+    ever_relayed = attempts.filter(pl.col("accepted").fill_null(False))["client"].unique()
+    refused = attempts.filter(
+        (pl.col("refusal") == "relay_denied")
+        & pl.col("allow_entry").is_null()
+        & ~pl.col("client").is_in(ever_relayed.to_list())
+    )
+    network = pl.concat_str(
+        [(pl.col("ip") // 2**s % 256).cast(pl.String) for s in (24, 16, 8)] + [pl.lit("0/24")],
+        separator=".",
+    )
+    refused = refused.with_columns(
+        pl.when(pl.col("private")).then(network).otherwise(pl.col("client")).alias("group")
+    )
+    minimum = rule_meta(RULE)["settings"]["min_attempts"]
+    counts = refused.group_by("group").len().filter(pl.col("len") >= minimum)
+    results = []
+    for group in sorted(counts["group"].drop_nulls().to_list()):
+        rows = refused.filter(pl.col("group") == group)
+        sessions = rows["session"].n_unique()
+        clients = rows["client"].n_unique()
+        facts = {
+            "who": group if clients == 1 else f"{clients} clients in {group}",
+            "sessions": plural(sessions, "session"),
+            "domains": plural(rows["rcpt_domain"].n_unique(), "outside domain"),
+            "reply": f"{rows['code'][0]} {rows['text'][0] or ''}".strip(),
+        }
+        seen = {"domains_known": ctx.domains_given, "many": sessions > 1}
+        results.append(
+            make(
+                RULE,
+                group,
+                count=rows.height,
+                first=rows["ts"].min(),
+                last=rows["ts"].max(),
+                facts=facts,
+                seen=seen,
+                metrics={"sessions": sessions},
+                evidence=[cited(rows, rcpt_text())],
+            )
+        )
+    return results
