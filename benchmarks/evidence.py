@@ -126,6 +126,129 @@ def service_cycle(at: dt.datetime) -> list[tuple[dt.datetime, str, str, str, int
     ]
 
 
+def _rfc2822(when: dt.datetime) -> str:
+    # The servers of the stories run on US Eastern time; the log times are local.
+    return when.strftime("%a, %d %b %Y %H:%M:%S -0500")
+
+
+def ims_ndr(
+    s: Session, server: str, org: str, site: str, build: str, domain: str, path: Path
+) -> None:
+    """The Internet Mail Service's own NDR for the recipients the next hop refused in
+    outbound session ``s`` (FORMATS.md section 2, the MIME form), as a user forwards
+    it: the remote reply embedded in the MSEXCH diagnostic, wrapped to column 0."""
+    refused = [r for r in s.rcpts if not r.accepted]
+    sent = s.start - dt.timedelta(seconds=4)
+    back = s.start + dt.timedelta(seconds=3)
+    short = server.split(".")[0]
+    boundary = f"----_=_NextPart_000_01BEB1A2.{s.start:%d%H%M%S}"
+    to = "; ".join(r.address for r in s.rcpts)
+    lines = [
+        f"Received: by {server} with Internet Mail Service ({build})",
+        f"\tid <NDR.{s.start:%H%M%S}@{server}>; {_rfc2822(back)}",
+        f"Message-ID: <NDR.{s.start:%Y%m%d%H%M%S}@{server}>",
+        f"From: System Administrator <postmaster@{domain}>",
+        f"To: {s.mail_from}",
+        f"Subject: Undeliverable: {s.subject}",
+        f"Date: {_rfc2822(back)}",
+        "MIME-Version: 1.0",
+        f"X-Mailer: Internet Mail Service ({build})",
+        "X-MS-Embedded-Report: ",
+        f'Content-Type: multipart/mixed; boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        'Content-Type: text/plain; charset="iso-8859-1"',
+        "",
+        "Your message",
+        "",
+        f"  To:      {to}",
+        f"  Subject: {s.subject}",
+        f"  Sent:    {_rfc2822(sent)}",
+        "",
+        "did not reach the following recipient(s):",
+        "",
+    ]
+    for r in refused:
+        reply = f"{r.code} {r.text}"
+        head, _, tail = reply.partition(" <")
+        lines += [
+            f"{r.address} on {_rfc2822(back)}",
+            "    The recipient name is not recognized",
+            f"\tThe MTS-ID of the original message is: c=US;a= ;p={org};l={short}-"
+            f"{sent:%y%m%d%H%M%S}Z-{s.start.second}",
+            f"    MSEXCH:IMS:{org}:{site}:{short} 3550 (000B09AA) {head}",
+            f"<{tail}" if tail else "",
+        ]
+    lines += [
+        "",
+        f"--{boundary}",
+        "Content-Type: message/rfc822",
+        "",
+        f"From: {s.mail_from}",
+        f"To: {to}",
+        f"Subject: {s.subject}",
+        f"Date: {_rfc2822(sent)}",
+        "",
+        "Please see below.",
+        "",
+        f"--{boundary}--",
+    ]
+    _write(path, lines, "cp1252")
+
+
+def customer_bounce(s: Session, server: str, server_ip: str, path: Path) -> None:
+    """A bounce a customer forwards: their own server's RFC 3464 report for the
+    recipients the analysed server refused in inbound session ``s``."""
+    refused = [r for r in s.rcpts if not r.accepted]
+    back = s.start + dt.timedelta(seconds=5)
+    reporting = s.helo
+    boundary = f"{s.start:%Y%m%d%H%M%S}.report/{reporting}"
+    lines = [
+        f"From: MAILER-DAEMON@{reporting} (Mail Delivery System)",
+        f"To: {s.mail_from}",
+        "Subject: Undelivered Mail Returned to Sender",
+        f"Date: {_rfc2822(back)}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        "Content-Description: Notification",
+        "Content-Type: text/plain; charset=us-ascii",
+        "",
+        f"This is the mail system at host {reporting}.",
+        "",
+        "I'm sorry to have to inform you that your message could not",
+        "be delivered to one or more recipients.",
+        "",
+    ]
+    for r in refused:
+        lines += [
+            f"<{r.address}>: host {server}[{server_ip}] said: {r.code} {r.text} (in reply to "
+            "RCPT TO command)",
+            "",
+        ]
+    lines += [
+        f"--{boundary}",
+        "Content-Description: Delivery report",
+        "Content-Type: message/delivery-status",
+        "",
+        f"Reporting-MTA: dns; {reporting}",
+        f"Arrival-Date: {_rfc2822(s.start)}",
+        "",
+    ]
+    for r in refused:
+        lines += [
+            f"Final-Recipient: rfc822; {r.address}",
+            "Action: failed",
+            "Status: 5.0.0",
+            f"Remote-MTA: dns; {server}",
+            f"Diagnostic-Code: smtp; {r.code} {r.text}",
+            "",
+        ]
+    lines += [f"--{boundary}--"]
+    _write(path, lines, "us-ascii")
+
+
 def _write(path: Path, lines: list[str], encoding: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))

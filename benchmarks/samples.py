@@ -288,6 +288,12 @@ def evidence_q256856(site: Site, sessions: list[Session], root: Path) -> None:
         root / "registry" / "imc-2000-05-16T1030.reg",
         unicode=True,
     )
+    # Two customers forward the bounce their own servers sent them.
+    refused = [x for x in sessions if x.direction == "inbound" and x.rcpts[0].code >= 400]
+    for i, x in enumerate(refused[:2], 1):
+        ev.customer_bounce(
+            x, f"{site.server}.{site.domain}", "198.51.100.5", root / "ndr" / f"bounce-{i}.eml"
+        )
     ev.events(
         ev.service_cycle(D(2000, 5, 16, 9, 1)), site.server, root / "eventlogs" / "application.txt"
     )
@@ -448,6 +454,18 @@ def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> None:
     ev.events(
         ev.refused_outbound_events(sessions), site.server, root / "eventlogs" / "application.txt"
     )
+    # Users forward the immediate NDRs the IMS sent them.
+    refused = [x for x in sessions if x.direction == "outbound" and x.rcpts[0].code >= 400]
+    for i, x in enumerate(refused[:3], 1):
+        ev.ims_ndr(
+            x,
+            f"{site.server}.{site.domain}",
+            "Tailspin Toys",
+            "Head Office",
+            site.build,
+            site.domain,
+            root / "ndr" / f"undeliverable-{i}.eml",
+        )
     # Exchange 5.0 has no relay settings: the snapshot shows the parameters it has.
     ev.registry({"MaxRecipients": 0}, root / "registry" / "imc-1999-06-08T1000.reg", unicode=False)
 

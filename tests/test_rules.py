@@ -253,3 +253,14 @@ def test_templates_take_plain_names_only():
     assert fill("{count} RCPTs", {"count": 3}) == "3 RCPTs"
     with pytest.raises(ValueError):
         fill("{count.__class__}", {"count": 3})
+
+
+def test_forwarded_bounces_alone_are_enough_for_q256856(tmp_path):
+    write_scenario(BY_NAME["q256856-relay-prohibited-local"], tmp_path, seed=5)
+    shutil.rmtree(tmp_path / "imcdata")
+    bounces = sorted((tmp_path / "ndr").iterdir())
+    (finding,) = _analyse(tmp_path)
+    assert finding.rule == "relay-prohibited-local-recipient"
+    failed = sum(b.read_text().count("Final-Recipient:") for b in bounces)
+    assert finding.subject == "contoso.example" and finding.count == failed
+    assert {row["source"] for row in finding.evidence} == {f"ndr/{b.name}" for b in bounces}

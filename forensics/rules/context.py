@@ -107,7 +107,31 @@ class Context:
 
     @cached_property
     def ndrs(self) -> pl.DataFrame:
-        return self._window(self.frames.ndrs)
+        """NDR rows in the window, with ``rcpt_domain``, ``local`` (as in
+        recipients), ``in_directory`` and ``domain_origin``."""
+        ndrs = self._window(self.frames.ndrs).with_columns(
+            pl.col("recipient").str.to_lowercase().str.extract(r"@([^@>\s]+)$").alias("rcpt_domain")
+        )
+        domains = self.frames.domains.select(pl.col("domain").alias("rcpt_domain"), "origin")
+        known = self.frames.domains["domain"].to_list()
+        directory = self.frames.directory["address"].unique().to_list()
+        return (
+            ndrs.join(domains, on="rcpt_domain", how="left", maintain_order="left")
+            .rename({"origin": "domain_origin"})
+            .with_columns(
+                (pl.col("rcpt_domain").is_in(known) if known else pl.lit(None, pl.Boolean)).alias(
+                    "local"
+                ),
+                pl.col("recipient").str.to_lowercase().is_in(directory).alias("in_directory"),
+            )
+        )
+
+    def is_this_server(self, host: pl.Expr) -> pl.Expr:
+        """Whether ``host`` names the analysed server (its first label, any case)."""
+        if not self.server:
+            return pl.lit(False)
+        short = self.server.split(".")[0].lower()
+        return host.str.to_lowercase().str.split(".").list.first() == short
 
     @cached_property
     def service_events(self) -> pl.DataFrame:

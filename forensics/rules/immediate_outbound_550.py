@@ -23,8 +23,11 @@ UNNAMED = "the next hop (not named in the evidence)"
 def _ndrs(ctx: Context) -> pl.DataFrame:
     limit = rule_meta(RULE)["settings"]["ndr_max_seconds"]
     delay = (pl.col("ts") - pl.col("original_sent")).dt.total_seconds()
+    # Bounces for local recipients are inbound refusals (Q256856), not this.
     return ctx.ndrs.filter(
-        (pl.col("refusal") == "relay_denied") & (delay.is_null() | (delay <= limit))
+        (pl.col("refusal") == "relay_denied")
+        & (delay.is_null() | (delay <= limit))
+        & (pl.col("local") != True).fill_null(True)  # noqa: E712
     ).with_columns(pl.coalesce("remote_mta", pl.lit(None, pl.String)).alias("host"))
 
 
@@ -62,7 +65,10 @@ def evaluate(ctx: Context) -> list[Finding]:
         mine = (pl.col("host") == subject) | (pl.col("host").is_null() & pl.lit(i == 0))
         its_ndrs = ndrs.filter(mine)
         its_events = events if i == 0 else events.clear()
-        primary = rows if rows.height else (its_ndrs if its_ndrs.height else its_events)
+        # Each source sees refused recipients: the protocol log all of them, the
+        # events one per recipient, the NDRs those users forwarded. Count from the
+        # one that saw most.
+        primary = max((rows, its_events, its_ndrs), key=lambda f: f.height)
         first, last = primary["ts"].min(), primary["ts"].max()
         given = outbound.filter((pl.col("client") == subject) & (pl.col("ts") >= first))
         during = inbound_ok.filter(pl.col("ts").is_between(first, last))
@@ -71,7 +77,8 @@ def evaluate(ctx: Context) -> list[Finding]:
             recipients = rows["rcpt"].n_unique()
             domains = rows["rcpt_domain"].drop_nulls().unique().sort().to_list()
         else:
-            reply = most_common(primary, "remote_text" if primary is its_ndrs else "message")
+            reply = most_common(primary, "message" if primary is its_events else "remote_text")
+            reply = reply.split("reported: ")[-1]
             recipients = primary.height
             domains = []
         corroboration = []
