@@ -264,3 +264,29 @@ def test_forwarded_bounces_alone_are_enough_for_q256856(tmp_path):
     failed = sum(b.read_text().count("Final-Recipient:") for b in bounces)
     assert finding.subject == "contoso.example" and finding.count == failed
     assert {row["source"] for row in finding.evidence} == {f"ndr/{b.name}" for b in bounces}
+
+
+def test_no_flip_is_inferred_while_mail_is_still_accepted_after_refusals(tmp_path):
+    site = _site()
+    sessions = [
+        site.inbound(t, refusal="Relaying is prohibited" if i % 3 == 0 else None)
+        for i, t in enumerate(_times(TUE, 12))
+    ]
+    _write(tmp_path, site, sessions)
+    ev.gal(site.local_users, tmp_path / "gal.csv")
+    (finding,) = _analyse(tmp_path)
+    assert finding.rule == "relay-prohibited-local-recipient" and finding.change is None
+
+
+def test_private_clients_are_grouped_by_network(tmp_path):
+    site = _site()
+    sessions = [site.inbound(t) for t in _times(MON, 5)]
+    sessions += [
+        site.client(t, f"192.168.7.{i % 3 + 20}", accepted=True)
+        for i, t in enumerate(_times(TUE, 6))
+    ]
+    _write(tmp_path, site, sessions)
+    ev.gal(site.local_users, tmp_path / "gal.csv")
+    (finding,) = _analyse(tmp_path)
+    assert (finding.rule, finding.subject, finding.count) == ("open-relay", "192.168.7.0/24", 6)
+    assert finding.severity == "medium" and "3 clients in 192.168.7.0/24" in finding.summary

@@ -34,6 +34,25 @@ def cited(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
     return frame.select("source", pl.col("line").cast(pl.UInt32), "ts", text.alias("text"))
 
 
+def by_group(frame: pl.DataFrame, column: str) -> list[tuple[str, pl.DataFrame]]:
+    """``frame`` split by ``column`` in one pass (not one filter per group: a server
+    probed by thousands of addresses must not cost thousands of scans), sorted."""
+    if frame.height == 0:
+        return []
+    parts = frame.drop_nulls(column).partition_by(column, as_dict=True)
+    return sorted((str(key[0]), part) for key, part in parts.items())
+
+
+def client_group() -> pl.Expr:
+    """The client as an admin acts on it: a public address by itself, a private
+    one by its /24 network (a dozen office PCs are one misconfiguration)."""
+    network = pl.concat_str(
+        [(pl.col("ip") // 2**s % 256).cast(pl.String) for s in (24, 16, 8)] + [pl.lit("0/24")],
+        separator=".",
+    )
+    return pl.when(pl.col("private")).then(network).otherwise(pl.col("client"))
+
+
 def most_common(frame: pl.DataFrame, column: str) -> str:
     values = frame[column].drop_nulls()
     return str(values.mode().sort()[0]) if values.len() else ""

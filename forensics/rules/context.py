@@ -373,7 +373,8 @@ def flip(ok: pl.DataFrame, bad: pl.DataFrame, what: str) -> Change | None:
         return None
     return Change(
         time=first_bad,
-        text=f"behaviour changed between {last_ok:%Y-%m-%d %H:%M} and {first_bad:%H:%M}: {what}",
+        text=f"behaviour changed between {last_ok:%Y-%m-%d %H:%M} and "
+        f"{first_bad:%Y-%m-%d %H:%M}: {what}",
         origin="inferred",
         ts_quality="inferred",
     )

@@ -4,7 +4,8 @@ Inbound RCPTs to domains that are not local, accepted, with the message data
 accepted, from a client that did not authenticate and that no RelayAllowList entry
 holds. Clients that relayed only after a change meant to stop relaying, and were
 allowed before it, belong to unexpected-relay-after-change instead. Nothing is
-called foreign while no local domain is known. One finding per client address.
+called foreign while no local domain is known. One finding per client address
+(a /24 network for private addresses).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.findings import Finding, plural
-from forensics.rules.base import cited, make, rcpt_text
+from forensics.rules.base import by_group, cited, client_group, make, rcpt_text
 from forensics.rules.context import Context
 
 RULE = "open-relay"
@@ -39,8 +40,7 @@ def evaluate(ctx: Context) -> list[Finding]:
             ~(pl.col("client").is_in(earlier) & (pl.col("ts") >= first_change))
         )
     results = []
-    for client in sorted(relayed["client"].drop_nulls().unique().to_list()):
-        rows = relayed.filter(pl.col("client") == client)
+    for group, rows in by_group(relayed.with_columns(client_group().alias("group")), "group"):
         first, last = rows["ts"].min(), rows["ts"].max()
         flags, flags_row = ctx.relayflags(last)
         public = not bool(rows["private"].all())
@@ -59,9 +59,12 @@ def evaluate(ctx: Context) -> list[Finding]:
                 f"RelayFlags is {flags} ({flags_row['source']}), yet this client relayed: the "
                 "routing restrictions configured in the Exchange directory allow it."
             )
+        clients = rows["client"].n_unique()
         facts = {
+            "who": group if clients == 1 else f"{plural(clients, 'client')} in {group}",
             "domains": plural(rows["rcpt_domain"].n_unique(), "outside domain"),
-            "client_kind": "a public address" if public else "a private address",
+            "client_kind": ("public" if public else "private")
+            + (" address" if clients == 1 else " addresses"),
             "allow_text": ", in no RelayAllowList entry" if ctx.allow_entries.height else "",
             "sessions": plural(rows["session"].n_unique(), "session"),
             "relayflags_cause": relayflags_cause,
@@ -74,7 +77,7 @@ def evaluate(ctx: Context) -> list[Finding]:
         results.append(
             make(
                 RULE,
-                client,
+                group,
                 count=rows.height,
                 first=first,
                 last=last,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.findings import Finding, plural, rule_meta
-from forensics.rules.base import cited, make, rcpt_text
+from forensics.rules.base import by_group, cited, client_group, make, rcpt_text
 from forensics.rules.context import Context
 
 RULE = "relay-probing"
@@ -27,18 +27,12 @@ def evaluate(ctx: Context) -> list[Finding]:
         & pl.col("allow_entry").is_null()
         & ~pl.col("client").is_in(ever_relayed.to_list())
     )
-    network = pl.concat_str(
-        [(pl.col("ip") // 2**s % 256).cast(pl.String) for s in (24, 16, 8)] + [pl.lit("0/24")],
-        separator=".",
-    )
-    refused = refused.with_columns(
-        pl.when(pl.col("private")).then(network).otherwise(pl.col("client")).alias("group")
-    )
+    refused = refused.with_columns(client_group().alias("group"))
     minimum = rule_meta(RULE)["settings"]["min_attempts"]
-    counts = refused.group_by("group").len().filter(pl.col("len") >= minimum)
     results = []
-    for group in sorted(counts["group"].drop_nulls().to_list()):
-        rows = refused.filter(pl.col("group") == group)
+    for group, rows in by_group(refused, "group"):
+        if rows.height < minimum:
+            continue
         sessions = rows["session"].n_unique()
         clients = rows["client"].n_unique()
         facts = {

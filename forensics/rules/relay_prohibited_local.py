@@ -43,7 +43,10 @@ def evaluate(ctx: Context) -> list[Finding]:
         change = ctx.change_before(first, ctx.stop_relay_changes())
         logged = change is not None
         if change is None:
-            change = flip(before, primary, f"mail for {domain} accepted, then refused as relaying")
+            accepted = mail.filter(pl.col("accepted").fill_null(False))
+            change = flip(
+                accepted, primary, f"mail for {domain} accepted, then refused as relaying"
+            )
         flags, flags_row = ctx.relayflags(last)
         listed = int(primary["in_directory"].sum())
         origin = most_common(primary, "domain_origin")
