@@ -20,6 +20,8 @@ from grammars.twin import compile_grammar
 __all__ = [
     "ADDRESS_COLUMNS",
     "CHANGELOG_HEADER",
+    "CRASH_MARKER",
+    "CRASH_TIME",
     "EVENT_TIME",
     "PROXY",
     "TIME",
@@ -100,6 +102,23 @@ def looks_like_directory(sample: str) -> bool:
 # The newer Event Viewer CSV: "Level,Date and Time,Source,Event ID,Task Category"
 # and the description last (quoted, possibly over several lines).
 EVENT_TIME = compile_grammar("event-time", t.OPT_SPACE + t.stamp() + t.OPT_SPACE + _END)
+# Dr. Watson's description carries the crash time to the millisecond, with day and
+# month space-padded: "... The error occurred on 12/ 2/1997 @ 17:27:29.240 ...".
+# The grammar reads what follows CRASH_MARKER (the reader cuts the text there: a
+# leading ".*?" would let the regex twin backtrack to a later marker where
+# pyparsing, which never backtracks into a token, would fail).
+CRASH_MARKER = "error occurred on "
+CRASH_TIME = compile_grammar(
+    "crash-time",
+    t.OPT_SPACE
+    + t.US_DATE
+    + t.OPT_SPACE
+    + pp.Literal("@")
+    + t.OPT_SPACE
+    + t.US_TIME
+    + t.ANY_TEXT
+    + _END,
+)
 _NT4_LINE = re.compile(
     r"^\s*[0-9]{1,4}[/.\-] ?[0-9]{1,2}[/.\-] ?[0-9]{1,4}[\t,]\s*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?"
     r"(?: ?[AaPp][Mm])?[\t,][^\t,]*[\t,]"

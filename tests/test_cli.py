@@ -75,10 +75,26 @@ def test_log_content_cannot_become_markup(tmp_path):
         '5/13/00 2:36:27 PM : <<< MAIL FROM:<"><script>alert(2)</script>@x.example>',
         "5/13/00 2:36:28 PM : <<< RCPT TO:<<svg/onload=alert(3)>@y.example>",
         "5/13/00 2:36:28 PM : >>> 550 <b onmouseover=alert(4)>Relaying is prohibited</b>",
+        "5/13/00 2:36:29 PM : <<< RCPT TO:<<svg/onload=alert(5)>@z.example>",
+        "5/13/00 2:36:29 PM : >>> 550 <b onmouseover=alert(4)>Relaying is prohibited</b>",
     ]
     (tmp_path / "L0000000.LOG").write_text("\r\n".join(hostile) + "\r\n")
     report = tmp_path / "r.html"
-    assert run("analyze", tmp_path / "L0000000.LOG", "-o", report).exit_code == EXIT_OK
+    result = run(
+        "analyze",
+        tmp_path / "L0000000.LOG",
+        "-o",
+        report,
+        "--local-domain",
+        "local.example",
+        "--json",
+        tmp_path / "f.json",
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    # The two refused relay attempts are a finding whose texts carry the payloads.
+    (finding,) = json.loads((tmp_path / "f.json").read_text())["findings"]
+    assert finding["rule"] == "relay-probing"
+    assert any("onmouseover" in row["text"] for row in finding["evidence"])
     html = report.read_text()
     for payload in ("<script>alert", "<svg/onload", "<b onmouseover", "<img src=x"):
         assert payload not in html

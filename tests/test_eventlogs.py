@@ -61,3 +61,29 @@ def test_an_unterminated_quote_stops_the_reading_and_is_counted(tmp_path):
     assert frames.service_events["line"].to_list() == [2]
     (bad,) = frames.unparsed.to_dicts()
     assert bad["line"] == 3 and "quote is left open" in bad["reason"]
+
+
+def test_dr_watson_crash_time_is_read_from_the_message_in_the_events_date_order():
+    import datetime as dt
+
+    import polars as pl
+
+    from forensics.readers.tables import crash_times
+
+    message = (
+        "The application, exe\\MSEXCIMC.dbg, generated an application error The error "
+        "occurred on {} @ 17:27:29.240 The exception generated was c0000005"
+    )
+    events = pl.DataFrame(
+        {
+            "ts": [dt.datetime(1997, 12, 2, 17, 30), dt.datetime(1997, 12, 2, 17, 30)] * 2,
+            "message": [
+                message.format("12/ 2/1997"),  # US order, space-padded day
+                message.format(" 2/12/1997"),  # day first: the event's date decides
+                message.format("13/13/1997"),  # neither reading is the event's date
+                "The Internet Mail Service started successfully.",
+            ],
+        }
+    )
+    crash = dt.datetime(1997, 12, 2, 17, 27, 29)
+    assert crash_times(events).to_list() == [crash, crash, None, None]

@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from forensics.discover import Evidence
 from forensics.ingest import read_evidence, split_lines
 from forensics.lineparse import extract, matches
-from grammars import ims, registry, smtp
+from grammars import evidence_csv, ims, registry, smtp
 
 EXTRACTORS = [
     ims.LINE,
@@ -21,6 +21,7 @@ EXTRACTORS = [
     registry.LINE,
     registry.REG_QUERY_LINE,
     registry.REGEDT32_LINE,
+    evidence_csv.CRASH_TIME,
 ]
 DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 
@@ -28,6 +29,9 @@ DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 FRAGMENTS = [
     "5/13/00 ",
     "12/ 2/1997 ",
+    "The error occurred on ",
+    " @ ",
+    "17:27:29.240",
     "2:36:27 PM",
     "14:02:03",
     " : ",

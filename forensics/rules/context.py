@@ -30,6 +30,8 @@ _PRIVATE = [
     (0xA9FE0000, 0xFFFF0000),
 ]
 PARAMETERS = "MSExchangeIMC\\Parameters\\"
+# A client whose connection line named nothing usable: still a subject of its own.
+UNNAMED_CLIENT = "(unnamed client)"
 
 
 def ipv4_int(text: pl.Expr) -> pl.Expr:
@@ -215,7 +217,7 @@ class Context:
         out = out.with_columns(ipv4_int(pl.coalesce("remote_ip", "remote_host")).alias("ip"))
         out = out.with_columns(
             is_private(pl.col("ip")).fill_null(False).alias("private"),
-            pl.coalesce("remote_ip", "remote_host").alias("client"),
+            pl.coalesce("remote_ip", "remote_host", pl.lit(UNNAMED_CLIENT)).alias("client"),
         )
         ips = out.select("ip").drop_nulls().unique()
         allowed = (

@@ -14,7 +14,8 @@ import datetime as dt
 
 import polars as pl
 
-from forensics.findings import Finding, articles, rule_meta
+from forensics.findings import Finding, articles, plural, rule_meta
+from forensics.readers.tables import crash_times
 from forensics.rules.base import cited, make, most_common
 from forensics.rules.context import Context, as_change
 
@@ -30,11 +31,15 @@ def _failures(ctx: Context) -> pl.DataFrame:
         .str.contains("(?i)" + rule_meta(RULE)["settings"]["crash_pattern"])
     )
     source, event = pl.col("event_source"), pl.col("event_id")
-    return ctx.service_events.filter(
+    failures = ctx.service_events.filter(
         ((source == "DrWatson") & about_ims)
         | ((source == "Service Control Manager") & event.is_in(SCM_FAILURES) & about_ims)
         | ((source == "MSExchangeIMC") & event.is_in(IMC_FAILURES))
-    ).sort("ts", "source", "line")
+    )
+    # Dr. Watson's own time of the crash, to the second, where it wrote one.
+    return failures.with_columns(pl.coalesce(crash_times(failures), pl.col("ts")).alias("ts")).sort(
+        "ts", "source", "line"
+    )
 
 
 def evaluate(ctx: Context) -> list[Finding]:
@@ -66,6 +71,17 @@ def evaluate(ctx: Context) -> list[Finding]:
         .to_series()
         .to_list()
     )
+    # The protocol log's side: sessions cut off when the service died.
+    window = rule_meta(RULE)["settings"]["cut_within_minutes"]
+    cut = ctx.sessions.filter(
+        (pl.col("outcome") == "incomplete")
+        & pl.col("end").is_between(first - dt.timedelta(minutes=window), first)
+    )["session"]
+    last_lines = (
+        ctx.frames.events.filter(pl.col("session").is_in(cut.to_list()))
+        .group_by("session", maintain_order=True)
+        .last()
+    )
     relay_text = ""
     if flags is not None:
         relay_text = f"; RelayFlags = {flags} ({flags_row['source']})"
@@ -89,6 +105,11 @@ def evaluate(ctx: Context) -> list[Finding]:
             else "; no later start of the service is in the evidence"
         ),
         "cause_text": cause_text,
+        "cut_text": (
+            f"; {plural(last_lines.height, 'SMTP session')} stopped mid-way as it failed"
+            if last_lines.height
+            else ""
+        ),
     }
     seen = {
         "heap": heap.height > 0,
@@ -96,6 +117,7 @@ def evaluate(ctx: Context) -> list[Finding]:
         "allow_list": len(entries) >= 2,
         "change": change is not None,
         "version": ctx.version_matches("Q179289"),
+        "cut": last_lines.height > 0,
     }
     subject = most_common(failures, "computer") or ctx.server_name()
     text = pl.concat_str(
@@ -128,7 +150,17 @@ def evaluate(ctx: Context) -> list[Finding]:
             facts=facts,
             seen=seen,
             metrics={},
-            evidence=[cited(failures, text), *registry],
+            evidence=[
+                cited(failures, text),
+                *registry,
+                cited(
+                    last_lines,
+                    pl.lit("the session's last line before the log stops: ")
+                    + pl.concat_str(
+                        ["verb", "code", "arg", "text"], separator=" ", ignore_nulls=True
+                    ),
+                ),
+            ],
             change=change,
         )
     ]
