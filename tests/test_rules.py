@@ -150,6 +150,16 @@ def test_registry_without_relayflags_contradicts_q206968(tmp_path):
     assert "relay-not-allowed-relayflags" not in _rules(_analyse(tmp_path))
 
 
+def test_q206968_without_the_change_log_finds_the_flip(tmp_path):
+    truth = write_scenario(BY_NAME["q206968-relay-not-allowed-relayflags"], tmp_path, seed=8)
+    shutil.rmtree(tmp_path / "notes")
+    (finding,) = [f for f in _analyse(tmp_path) if f.rule == "relay-not-allowed-relayflags"]
+    expected = truth.expected[0]
+    assert (finding.count, finding.first_seen) == (expected.count, expected.first)
+    assert finding.change["origin"] == "inferred"
+    assert finding.change["time"] == expected.first.isoformat()
+
+
 # --- unexpected-relay-after-change (Q243045) ----------------------------------------
 
 

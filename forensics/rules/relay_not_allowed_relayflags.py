@@ -27,14 +27,17 @@ def _the_change(ctx: Context, attempts: pl.DataFrame) -> tuple[Change | None, bo
     for row in ctx.stop_relay_changes().iter_rows(named=True):
         if refused.filter(pl.col("ts") >= row["ts"]).height:
             return as_change(row), True
-    # No logged change: did clients that used to relay start being refused?
+    # No logged change: were clients with the right to relay (allow list, or seen
+    # relaying) accepted until some moment and refused from then on?
     relayed = attempts.filter(pl.col("accepted").fill_null(False))
-    clients = relayed["client"].unique().to_list()
+    allowed = pl.col("allow_entry").is_not_null() | pl.col("client").is_in(
+        relayed["client"].unique().to_list()
+    )
     return (
         flip(
-            relayed,
-            refused.filter(pl.col("client").is_in(clients)),
-            "clients that relayed were refused from then on",
+            relayed.filter(allowed),
+            refused.filter(allowed),
+            "clients allowed to relay were refused from then on",
         ),
         False,
     )
