@@ -27,7 +27,7 @@ from forensics.findings import SEVERITIES, at_least
 from forensics.ingest import Frames, ingest
 from forensics.knowledge import load
 from forensics.lineparse import ENGINES
-from forensics.report import html
+from forensics.report import html, markdown
 from forensics.report import json as findings_json
 from forensics.summary import Summary, findings_lines, summarize, text_lines
 from forensics.timeparse import DATE_ORDERS
@@ -255,6 +255,13 @@ _TIME_FORMATS = [
     help="Write the findings document (smtp-forensics/findings/v1) there; '-' for stdout.",
 )
 @click.option(
+    "--markdown",
+    "markdown_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also write the post-mortem as Markdown (for an incident ticket).",
+)
+@click.option(
     "--since",
     type=click.DateTime(_TIME_FORMATS),
     help="Only evidence from this time on (log-local time, e.g. 2000-05-16 or '2000-05-16 09:00').",
@@ -270,6 +277,7 @@ def analyze(
     paths: tuple[Path, ...],
     output: Path,
     json_out: str | None,
+    markdown_out: Path | None,
     since: dt.datetime | None,
     until: dt.datetime | None,
     fail_on: str | None,
@@ -282,6 +290,7 @@ def analyze(
     Examples:
       smtp-forensics analyze evidence/ -o incident.html
       smtp-forensics analyze evidence/ --json findings.json --fail-on high
+      smtp-forensics analyze evidence/ --markdown postmortem.md
       smtp-forensics analyze L0000042.LOG --local-domain example.com --json - | jq .findings
       smtp-forensics analyze evidence/ --since 2000-05-16 --until '2000-05-16 18:00'
 
@@ -295,6 +304,12 @@ def analyze(
     found = rules.evaluate(frames, since=since, until=until)
     to_stderr = json_out == "-"
     html.write(output, html.render(frames, summary, found, version=__version__))
+    if markdown_out:
+        _write_text(
+            markdown_out,
+            markdown.render(frames, summary, found, version=__version__),
+            "--markdown",
+        )
     if json_out:
         text = findings_json.dumps(
             findings_json.document(frames, found, version=__version__, since=since, until=until)
@@ -309,7 +324,9 @@ def analyze(
             click.echo(line, err=to_stderr)
     click.echo(f"report: {output}", err=to_stderr)
     if json_out and not to_stderr:
-        click.echo(f"findings: {json_out}", err=to_stderr)
+        click.echo(f"findings: {json_out}")
+    if markdown_out:
+        click.echo(f"post-mortem: {markdown_out}", err=to_stderr)
     if fail_on and any(at_least(f.severity, fail_on) for f in found):
         raise click.exceptions.Exit(EXIT_FINDINGS)
 

@@ -1,20 +1,29 @@
-"""The HTML report. Until the dashboard exists it is a summary page: the findings,
-what was read, the refusals, every input with its hash.
+"""The HTML dashboard: one self-contained file, readable offline and when mailed.
 
-Rendered with Jinja2 and autoescaping on: log content (host names, addresses,
-reply texts, file names) never becomes markup."""
+Rendered with Jinja2 and autoescaping on, so log content (host names, addresses,
+reply texts, file names) never becomes markup. plotly.js is embedded once; the
+figures travel as JSON in non-executable script elements. A Content-Security-Policy
+allows exactly the two inline scripts by hash and no network address at all, so
+even a payload that slipped past the escaping could neither run nor call out.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import base64
+import hashlib
+import json
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import plotly.offline
 import polars as pl
 
 from forensics.errors import OutputError
-from forensics.findings import Finding
+from forensics.findings import SEVERITIES, Finding, articles
 from forensics.ingest import Frames
+from forensics.report import timeline
 from forensics.summary import Summary
 
 _ENV = jinja2.Environment(
@@ -25,23 +34,72 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 
-TOP_REFUSALS = 50
+MAX_INPUT_ROWS = 200  # the inputs table lists this many files; the JSON lists them all
+EVIDENCE_SHOWN = 8  # evidence rows shown before the "more" fold
+MAX_REFUSED = 100  # refused RCPTs listed; the Parquet frames have them all
+
+# Draws every figure from its JSON, once plotly.js has loaded.
+_INIT = """
+document.querySelectorAll('script[type="application/json"][data-figure]').forEach(function (s) {
+  var fig = JSON.parse(s.textContent);
+  var div = document.getElementById(s.dataset.figure);
+  Plotly.newPlot(div, fig.data, fig.layout, {responsive: true, displaylogo: false});
+});
+"""
+
+
+@cache
+def _plotly_js() -> str:
+    return plotly.offline.get_plotlyjs()
+
+
+def _hash(script: str) -> str:
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def _figure_json(fig: Any) -> str:
+    """The figure as JSON that cannot end or alter its script element: every "<"
+    (only ever inside a JSON string) becomes the escape \\u003c."""
+    return fig.to_json().replace("<", "\\u003c")
 
 
 def render(frames: Frames, summary: Summary, found: list[Finding], *, version: str) -> str:
-    refused = (
-        frames.recipients.filter(pl.col("accepted") == False)  # noqa: E712
-        .sort("ts", "source", "line", nulls_last=True)
-        .head(TOP_REFUSALS)
+    figures = timeline.build(frames, found)
+    refused = frames.recipients.filter(pl.col("accepted") == False).sort(  # noqa: E712
+        "ts", "source", "line", nulls_last=True
     )
-    return _ENV.get_template("summary.html.j2").render(
+    inputs = frames.inputs.sort("path")
+    findings = [f.as_json() for f in found]
+    by_severity = {s: sum(f.severity == s for f in found) for s in SEVERITIES}
+    worst = next((f for f in findings if f["severity"] in ("critical", "high", "medium")), None)
+    plotly_js = _plotly_js()
+    # plotly's WebGL traces compile shaders with Function(): 'unsafe-eval' lets the
+    # embedded library do that; no inline script runs but these two, by hash.
+    csp = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data: blob:; "
+        f"script-src {_hash(plotly_js)} {_hash(_INIT)} 'unsafe-eval'"
+    )
+    return _ENV.get_template("dashboard.html.j2").render(
+        csp=csp,
+        plotly_js=plotly_js,
+        init_js=_INIT,
+        figures={name: _figure_json(fig) for name, fig in figures.as_dict().items()},
+        binned=figures.binned,
         summary=summary,
-        findings=[f.as_json() for f in found],
-        inputs=frames.inputs.sort("path").to_dicts(),
-        refused=refused.to_dicts(),
-        refused_total=summary.rcpt_refused,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        findings=findings,
+        by_severity=by_severity,
+        worst=worst,
+        evidence_shown=EVIDENCE_SHOWN,
+        inputs=inputs.head(MAX_INPUT_ROWS).to_dicts(),
+        inputs_total=inputs.height,
+        formats=summary.files_by_format,
+        domains=frames.domains.sort("domain").to_dicts(),
+        unparsed_total=summary.unparsed,
         version=version,
+        articles=articles(),
+        refused=refused.head(MAX_REFUSED).to_dicts(),
+        refused_total=refused.height,
     )
 
 
@@ -53,3 +111,14 @@ def write(path: Path, html: str) -> None:
             f"cannot write the report to {path}: {exc.strerror or exc}; "
             "choose another place with -o"
         ) from exc
+
+
+def figure_data(html: str) -> dict[str, Any]:
+    """The figures a rendered report carries (for tests and tools)."""
+    out = {}
+    marker = '<script type="application/json" data-figure="'
+    for part in html.split(marker)[1:]:
+        name, rest = part.split('"', 1)
+        body = rest.split(">", 1)[1].split("</script>", 1)[0]
+        out[name] = json.loads(body)
+    return out

@@ -1,0 +1,122 @@
+"""The Markdown post-mortem: a document an admin pastes into an incident ticket.
+
+Summary, the key moments in time order (first refusal, changes, restarts and
+failures, last refusal), each finding with its article, cause, evidence excerpts
+and resolution, and the inputs with their hashes. Log content is hostile here too:
+every text from the evidence is escaped so that a ticket system rendering the
+Markdown shows it literally (no links, no HTML, no broken tables).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import jinja2
+import polars as pl
+
+from forensics.findings import SEVERITIES, Finding, articles
+from forensics.ingest import Frames
+from forensics.report import timeline
+from forensics.summary import Summary
+
+MAX_INPUTS = 200
+MAX_MOMENTS = 40
+EVIDENCE_ROWS = 6
+# What could make text into markup: emphasis, code, links and images (which need
+# brackets), HTML and entities, table cells. Parentheses alone are harmless.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def md(value: Any) -> str:
+    """Text made literal for Markdown (and a table cell): specials escaped, one line."""
+    text = "" if value is None else str(value)
+    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("forensics.report", "templates"),
+    autoescape=False,  # Markdown, not HTML: the md filter escapes what comes from evidence
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_ENV.filters["md"] = md
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "?"
+
+
+def moments(frames: Frames, found: list[Finding]) -> list[dict[str, str]]:
+    """The key moments, in time order: what a reader of the ticket needs first."""
+    rows: list[dict[str, Any]] = []
+    refused = frames.recipients.filter(pl.col("refusal") == "relay_denied").sort(
+        "ts", nulls_last=True
+    )
+    if refused.height:
+        for label, row in (
+            ("first relay refusal", refused.row(0, named=True)),
+            ("last relay refusal", refused.row(-1, named=True)),
+        ):
+            rows.append(
+                {
+                    "ts": row["ts"],
+                    "what": f"{label}: RCPT TO:<{row['rcpt']}> ({row['direction']}) answered "
+                    f"{row['code']} {row['text'] or ''}",
+                    "where": f"{row['source']}:{row['line']}",
+                }
+            )
+    for row in timeline.changes(frames, found).iter_rows(named=True):
+        rows.append(
+            {
+                "ts": row["ts"],
+                "what": f"change ({row['origin']}, time {row['ts_quality']}): {row['text']}",
+                "where": f"{row['source']}:{row['line']}" if row["source"] else "inferred",
+            }
+        )
+    events = frames.service_events.filter(
+        pl.col("type").is_in(["Error", "Warning"])
+        | ((pl.col("event_source") == "MSExchangeIMC") & pl.col("event_id").is_in([1000, 1001]))
+    )
+    for row in events.iter_rows(named=True):
+        rows.append(
+            {
+                "ts": row["ts"],
+                "what": f"{row['event_source']} {row['event_id']}: {row['message'] or ''}"[:200],
+                "where": f"{row['source']}:{row['line']}",
+            }
+        )
+    rows = [r for r in rows if r["ts"] is not None]
+    rows.sort(key=lambda r: (r["ts"], r["where"]))
+    if len(rows) > MAX_MOMENTS:  # keep both ends: how it started and how it ended
+        half = MAX_MOMENTS // 2
+        rows = [
+            *rows[:half],
+            {"ts": None, "what": f"... {len(rows) - MAX_MOMENTS} more ...", "where": ""},
+            *rows[-half:],
+        ]
+    return [
+        {"time": _when(r["ts"]) if r["ts"] else "", "what": r["what"], "where": r["where"]}
+        for r in rows
+    ]
+
+
+def render(frames: Frames, summary: Summary, found: list[Finding], *, version: str) -> str:
+    inputs = frames.inputs.sort("path")
+    return _ENV.get_template("postmortem.md.j2").render(
+        findings=[f.as_json() for f in found],
+        worst=next(
+            (f.as_json() for f in found if f.severity in ("critical", "high", "medium")), None
+        ),
+        by_severity={s: sum(f.severity == s for f in found) for s in SEVERITIES},
+        articles=articles(),
+        moments=moments(frames, found),
+        summary=summary,
+        inputs=inputs.head(MAX_INPUTS).to_dicts(),
+        inputs_total=inputs.height,
+        evidence_rows=EVIDENCE_ROWS,
+        version=version,
+    )

@@ -1,0 +1,109 @@
+"""The dashboard and the post-mortem, without a browser: what they carry, that log
+content stays inert, and that the report's size does not grow with the logs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from benchmarks.ims_folder import write_folder
+from benchmarks.samples import SCENARIOS, write_scenario
+from forensics import __version__
+from forensics.ingest import ingest
+from forensics.report import html, markdown, timeline
+from forensics.report.markdown import md
+from forensics.rules import evaluate
+from forensics.summary import summarize
+
+MAX_REPORT_BYTES = 8 * 1024 * 1024
+
+
+def _render(root: Path) -> tuple[str, list]:
+    frames = ingest([root])
+    found = evaluate(frames)
+    return html.render(frames, summarize(frames), found, version=__version__), found
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_the_report_carries_the_findings_and_the_figures(scenario, tmp_path):
+    write_scenario(scenario, tmp_path, seed=11)
+    page, found = _render(tmp_path)
+    figures = html.figure_data(page)
+    lanes = {y for trace in figures["timeline"]["data"] for y in trace.get("y", [])}
+    assert {"inbound sessions", "configuration"} <= lanes
+    cards = re.findall(r'<section class="finding sev-(\w+)" data-rule="([\w-]+)"', page)
+    assert [rule for _, rule in cards] == [f.rule for f in found]
+    if scenario.kb:
+        assert f'<span class="badge kb">{scenario.kb}</span>' in page
+        assert "windows" in figures  # the findings as a Gantt chart
+    else:
+        assert "No known incident pattern matched" in page
+    assert len(page.encode()) < MAX_REPORT_BYTES
+
+
+def test_many_sessions_are_binned_and_the_report_does_not_grow(tmp_path):
+    sizes, points = [], []
+    for files in (3000, 6000):
+        root = tmp_path / str(files)
+        write_folder(root, files, seed=3)
+        frames = ingest([root])
+        fig, every = timeline.timeline(frames, evaluate(frames), max_points=1000)
+        assert every is not None  # binned
+        points.append(sum(len(t.x) for t in fig.data))
+        sizes.append(len(fig.to_json()))
+    # Twice the sessions, about the same number of markers and bytes (the
+    # buckets cover a longer time, not more of them per unit of time).
+    assert points[1] < 1.6 * points[0] and sizes[1] < 1.6 * sizes[0]
+    assert points[1] < 6000 / 2
+
+
+def test_the_figures_escape_log_content(tmp_path):
+    hostile = "<svg/onload=alert(1)>"
+    log = (
+        f"5/13/00 2:36:27 PM : A connection was accepted from 192.0.2.9.\r\n"
+        f"5/13/00 2:36:27 PM : <<< HELO {hostile}\r\n"
+        f"5/13/00 2:36:27 PM : >>> 250 OK\r\n"
+        f"5/13/00 2:36:28 PM : <<< MAIL FROM:<a@b.example>\r\n"
+        f"5/13/00 2:36:28 PM : >>> 250 OK\r\n"
+    )
+    (tmp_path / "L0000001.LOG").write_bytes(log.encode())
+    page, _ = _render(tmp_path)
+    hover = " ".join(
+        text
+        for trace in html.figure_data(page)["timeline"]["data"]
+        for text in trace.get("hovertext", [])
+    )
+    assert "&lt;svg/onload=alert(1)&gt;" in hover and "<svg" not in hover
+    # In the page source, no "<" of a figure survives inside its script element.
+    for body in re.findall(r'data-figure="\w+">(.*?)</script>', page, re.S):
+        assert "<" not in body
+
+
+def test_the_post_mortem_tells_the_story_in_order(tmp_path):
+    write_scenario(SCENARIOS[1], tmp_path, seed=11)  # Q256856
+    frames = ingest([tmp_path])
+    found = evaluate(frames)
+    text = markdown.render(frames, summarize(frames), found, version=__version__)
+    assert text.startswith("# Post-mortem: Inbound mail for local recipients refused as relaying")
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    assert sections == [
+        "## Summary",
+        "## Timeline of key moments",
+        "## Findings",
+        "## Evidence examined",
+    ]
+    moments = text.split("## Timeline of key moments")[1].split("## Findings")[0]
+    order = [
+        moments.index(m) for m in ("Do not reroute", "first relay refusal", "last relay refusal")
+    ]
+    assert order == sorted(order)
+    assert "Q256856" in text and frames.inputs["sha256"][0] in text
+
+
+def test_markdown_escaping_keeps_log_text_literal():
+    assert md("[click](javascript:x) <b>*x*</b> a|b") == (
+        r"\[click\](javascript:x) \<b\>\*x\*\</b\> a\|b"
+    )
+    assert md("two\nlines") == "two lines"
