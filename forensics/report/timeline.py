@@ -248,6 +248,26 @@ def _scatter(n: int, **kwargs: Any) -> go.Scatter | go.Scattergl:
     return go.Scattergl(**kwargs) if n > WEBGL_FROM else go.Scatter(**kwargs)
 
 
+def _add_lane(
+    fig: go.Figure, lane: str, name: str, x: pl.Series, hover: pl.Series, marker: dict
+) -> None:
+    """One trace of markers on one lane of the timeline (none when empty)."""
+    if x.len() == 0:
+        return
+    fig.add_trace(
+        _scatter(
+            x.len(),
+            x=x.to_list(),
+            y=[lane] * x.len(),
+            mode="markers",
+            name=name,
+            marker=marker,
+            hovertext=hover.to_list(),
+            hoverinfo="text",
+        )
+    )
+
+
 def timeline(
     frames: Frames, found: list[Finding], *, max_points: int = MAX_POINTS
 ) -> tuple[go.Figure, str | None]:
@@ -282,34 +302,24 @@ def timeline(
             )
         )
     ndrs = _ndr_points(frames)
-    if ndrs.height:
-        fig.add_trace(
-            _scatter(
-                ndrs.height,
-                x=ndrs["x"].to_list(),
-                y=["NDRs"] * ndrs.height,
-                mode="markers",
-                name="NDR recipients",
-                marker={"color": "#c62828", "size": 10, "symbol": "triangle-down"},
-                hovertext=ndrs["hover"].to_list(),
-                hoverinfo="text",
-            )
-        )
+    _add_lane(
+        fig,
+        "NDRs",
+        "NDR recipients",
+        ndrs["x"],
+        ndrs["hover"],
+        {"color": "#c62828", "size": 10, "symbol": "triangle-down"},
+    )
     events = _event_points(frames)
-    if events.height:
-        colours = [EVENT_COLOURS.get(t or "", "#78909c") for t in events["type"].to_list()]
-        fig.add_trace(
-            _scatter(
-                events.height,
-                x=events["x"].to_list(),
-                y=["service events"] * events.height,
-                mode="markers",
-                name="Windows events",
-                marker={"color": colours, "size": 10, "symbol": "square"},
-                hovertext=events["hover"].to_list(),
-                hoverinfo="text",
-            )
-        )
+    colours = [EVENT_COLOURS.get(t or "", "#78909c") for t in events["type"].to_list()]
+    _add_lane(
+        fig,
+        "service events",
+        "Windows events",
+        events["x"],
+        events["hover"],
+        {"color": colours, "size": 10, "symbol": "square"},
+    )
     drawn = changes(frames, found)
     if drawn.height:
         hover = drawn.select(
@@ -328,17 +338,13 @@ def timeline(
                 ]
             )
         ).to_series()
-        fig.add_trace(
-            _scatter(
-                drawn.height,
-                x=drawn["ts"].to_list(),
-                y=["configuration"] * drawn.height,
-                mode="markers",
-                name="configuration changes",
-                marker={"color": "#37474f", "size": 12, "symbol": "diamond"},
-                hovertext=hover.to_list(),
-                hoverinfo="text",
-            )
+        _add_lane(
+            fig,
+            "configuration",
+            "configuration changes",
+            drawn["ts"],
+            hover,
+            {"color": "#37474f", "size": 12, "symbol": "diamond"},
         )
         labelled: dt.datetime | None = None
         for row in drawn.head(MAX_VLINES).iter_rows(named=True):
