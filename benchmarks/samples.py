@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmarks import evidence as ev
 from benchmarks.imsgen import ImsWriter, LogFolder, Rcpt, Reply, Session, Truth
+from benchmarks.postfixgen import PostfixWriter
 
 FIRST = ["ann", "bob", "carla", "dev", "emma", "farid", "gina", "hugo", "ines", "jon", "kim"]
 LAST = ["adams", "baker", "chen", "diaz", "evans", "fox", "garcia", "hall", "ito", "jones"]
@@ -47,6 +48,14 @@ REMOTE_MX = [  # outbound next hops when delivering by DNS: (address, banner)
     ("192.0.2.130", "relay.univ.example ESMTP Exim 3.12 ready"),
 ]
 SUBJECTS = ["quarterly figures", "Re: order 4471", 'Case "27375" update', "minutes", "invoice"]
+
+
+def address_of(host: str) -> str:
+    """The address a partner's name resolves to (documentation ranges, stable)."""
+    known = {name: ip for name, ip, _ in PARTNERS}
+    if host in known:
+        return known[host]
+    return f"203.0.113.{sum(host.encode()) % 200 + 20}"
 
 
 def users(domain: str, rng: random.Random, n: int = 40) -> list[str]:
@@ -470,6 +479,28 @@ def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> None:
     ev.registry({"MaxRecipients": 0}, root / "registry" / "imc-1999-06-08T1000.reg", unicode=False)
 
 
+def evidence_postfix_local(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(2000, 5, 16, 9, 0),
+                "Postfix main.cf",
+                "mydestination",
+                f"$myhostname, localhost, {site.domain}",
+                "$myhostname, localhost",
+                f"moved {site.domain} to the new store; forgot relay_domains",
+            ),
+            (D(2000, 5, 16, 9, 1), "Postfix", "service", "running", "reloaded", ""),
+        ],
+        root / "notes" / "changes.csv",
+    )
+
+
+def evidence_postfix_smarthost(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+
+
 # --- what each scenario must yield ----------------------------------------------
 
 
@@ -542,6 +573,7 @@ class Scenario:
     maximum_from: dt.datetime | None  # the admin raised logging to Maximum then
     evidence: Callable[[Site, list[Session], Path], None]
     expect: Callable[[Site, Truth], list[Expected]]
+    log: str = "ims"  # which server's logs: ims (L*.LOG files) or postfix (mail.log)
 
 
 SCENARIOS = [
@@ -586,6 +618,24 @@ SCENARIOS = [
         expect_q179289,
     ),
     Scenario(
+        "postfix-relay-denied-local",
+        "Q256856",
+        q256856,
+        None,
+        evidence_postfix_local,
+        expect_q256856,
+        log="postfix",
+    ),
+    Scenario(
+        "postfix-smarthost-relay-denied",
+        "Q168781",
+        q168781,
+        None,
+        evidence_postfix_smarthost,
+        expect_q168781,
+        log="postfix",
+    ),
+    Scenario(
         "q168781-immediate-outbound-550",
         "Q168781",
         q168781,
@@ -603,6 +653,14 @@ def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
     sessions.sort(key=lambda s: s.start)
     for s in sessions:
         s.maximum = scenario.maximum_from is not None and s.start >= scenario.maximum_from
+    if scenario.log == "postfix":
+        postfix = PostfixWriter(site.server.lower(), {site.domain}, address_of, rng)
+        for s in sessions:
+            postfix.add(s)
+        truth = postfix.write(root / "var" / "log" / "mail.log")
+        scenario.evidence(site, sessions, root)
+        truth.expected = scenario.expect(site, truth)
+        return truth
     writer = ImsWriter(f"{site.server}.{site.domain}", site.build, rng)
     folder = LogFolder(root / "imcdata" / "log")
     i = 0

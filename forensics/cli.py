@@ -125,6 +125,12 @@ def _reading_options(func: Any) -> Any:
         help="A domain the analysed server is responsible for (repeatable).",
     )(func)
     func = click.option(
+        "--year",
+        type=click.IntRange(1970, 2100),
+        help="Year of the first line of yearless syslog files (Postfix); "
+        "default: from each file's modification time.",
+    )(func)
+    func = click.option(
         "--date-order",
         type=click.Choice(DATE_ORDERS),
         default="mdy",

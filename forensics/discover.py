@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grammars import evidence_csv, ims, ndr, registry
+from grammars import evidence_csv, ims, ndr, postfix, registry
 
 # A compressed file may expand to at most this much text; past it the rest is not
 # read and the file's note says so (decompression bombs, runaway archives).
@@ -33,6 +33,7 @@ SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("registry", registry.looks_like),
     ("email", ndr.looks_like),
     ("ims", ims.looks_like),
+    ("postfix", postfix.looks_like),
     ("changelog", evidence_csv.looks_like_changelog),
     ("eventlog", evidence_csv.looks_like_eventlog),
     ("directory", evidence_csv.looks_like_directory),

@@ -16,6 +16,7 @@ from forensics.discover import Evidence, NoInputError, examine, iter_discover
 from forensics.lineparse import Engine
 from forensics.readers import ims as ims_reader
 from forensics.readers import ndr as ndr_reader
+from forensics.readers import postfix as postfix_reader
 from forensics.readers import registry as registry_reader
 from forensics.readers import tables
 from forensics.timeparse import DateOrder
@@ -141,8 +142,10 @@ def read_evidence(
     date_order: DateOrder = "mdy",
     engine: Engine = "fast",
     local_domains: Iterable[str] = (),
+    year: int | None = None,
 ) -> Frames:
-    """Evidence (a list, or discovery still under way) -> frames."""
+    """Evidence (a list, or discovery still under way) -> frames. ``year``: the year
+    of the first line of yearless syslog files (default: from the files' times)."""
     seen: list[Evidence] = []
     batches: list[Future[_Batch]] = []
     with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="parse") as worker:
@@ -169,6 +172,21 @@ def read_evidence(
         out.recipients = pl.concat([b.recipients for b in done])
         for b in done:
             stats.update(b.stats)
+    logs = [item for item in seen if item.format == "postfix"]
+    if logs:
+        found_pf = postfix_reader.read(logs, year=year, engine=engine)
+        pf_sessions, pf_recipients = sessions.build(found_pf.events)
+        out.events = pl.concat([out.events, found_pf.events])
+        out.sessions = pl.concat([out.sessions, pf_sessions])
+        out.recipients = pl.concat([out.recipients, pf_recipients])
+        out.unparsed = pl.concat([out.unparsed, found_pf.unparsed])
+        for i, item in enumerate(logs):
+            stats[item.source] = (
+                found_pf.records[i],
+                found_pf.unparsed_counts[i],
+                found_pf.lines[i],
+            )
+            item.text = None
     mails = [item for item in seen if item.format == "email"]
     if mails:
         found = ndr_reader.read([m.text or "" for m in mails], [m.source for m in mails])
@@ -225,6 +243,7 @@ def ingest(
     local_domains: Iterable[str] = (),
     directories: Iterable[str | Path] = (),
     changelogs: Iterable[str | Path] = (),
+    year: int | None = None,
 ) -> Frames:
     """Paths -> frames. ``directories`` and ``changelogs`` are files read as that
     format whatever their content looks like (and not a second time if they also
@@ -248,4 +267,5 @@ def ingest(
         date_order=date_order,
         engine=engine,
         local_domains=local_domains,
+        year=year,
     )

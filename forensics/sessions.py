@@ -13,6 +13,7 @@ from grammars import tokens
 from grammars.smtp import PATH_ARG
 
 _IP = rf"^\[?(?:{tokens.IPV4.pattern}|{tokens.IPV6.pattern})\]?$"
+_PEER = rf"^(?P<name>[^\[\]]*)\[(?P<ip>{tokens.IPV4.pattern}|{tokens.IPV6.pattern})\]$"
 _HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9\-_]*(?:\.[A-Za-z0-9\-_]+)+\.?$"
 
 
@@ -84,10 +85,20 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .group_by("session")
         .agg(pl.col("arg").first().alias("remote_host"))
     )
+    # "host[192.0.2.7]" (Postfix's form): the name and the address; "unknown" is
+    # Postfix's word for a client without a name, which leaves the address.
+    peer = pl.col("remote_host").str.extract_groups(_PEER)
     remote = connect.with_columns(
         pl.when(pl.col("remote_host").str.contains(_IP))
         .then(pl.col("remote_host").str.strip_chars("[]"))
-        .alias("remote_ip")
+        .otherwise(peer.struct.field("ip"))
+        .alias("remote_ip"),
+        pl.when(peer.struct.field("ip").is_null())
+        .then(pl.col("remote_host"))
+        .when(peer.struct.field("name").is_in(["", "unknown"]))
+        .then(peer.struct.field("ip"))
+        .otherwise(peer.struct.field("name"))
+        .alias("remote_host"),
     )
     rcpt = ev.filter(pl.col("verb") == "RCPT").join(
         remote, on="session", how="left", maintain_order="left"

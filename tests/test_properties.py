@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from forensics.discover import Evidence
 from forensics.ingest import read_evidence, split_lines
 from forensics.lineparse import extract, matches
-from grammars import evidence_csv, ims, registry, smtp
+from grammars import evidence_csv, ims, postfix, registry, smtp
 
 EXTRACTORS = [
     ims.LINE,
@@ -22,6 +22,16 @@ EXTRACTORS = [
     registry.REG_QUERY_LINE,
     registry.REGEDT32_LINE,
     evidence_csv.CRASH_TIME,
+    postfix.LINE,
+    postfix.CONNECT,
+    postfix.DISCONNECT,
+    postfix.CLIENT,
+    postfix.REJECT,
+    postfix.REJECT_TRAILER,
+    postfix.REPLY,
+    postfix.QMGR_FROM,
+    postfix.DELIVERY,
+    postfix.SAID,
 ]
 DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 
@@ -74,6 +84,22 @@ FRAGMENTS = [
     "250-",
     "AM",
     "a.m.",
+    "Jan  1 00:00:01 mx1 postfix/smtpd[4100]: ",
+    "2000-05-16T09:00:07.000017+01:00 mail01 postfix/smtp[7]: ",
+    "connect from ",
+    "unknown[203.0.113.9]",
+    "NOQUEUE: reject: RCPT from ",
+    "; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+    "4A1B2C3D4E: ",
+    "to=<x@y>, relay=",
+    "h[192.0.2.1]:25",
+    ", delay=1.1, delays=0.1/0/0.5/0.5",
+    ", dsn=5.7.1, status=bounced (",
+    "host h[1.2.3.4] said: ",
+    " (in reply to RCPT TO command))",
+    "client=",
+    ", sasl_method=LOGIN, sasl_username=bob",
+    "from=<a@b>, size=1, nrcpt=1 (queue active)",
 ]
 texts = st.one_of(
     st.text(max_size=60),
@@ -108,6 +134,19 @@ def test_reading_any_log_text_never_raises_and_accounts_for_lines(lines, ending)
     assert entry["lines"] == len(split_lines(text))
     assert frames.unparsed.height == entry["unparsed"]
     assert frames.events.height == entry["records"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(texts, max_size=20))
+def test_reading_any_syslog_text_never_raises_and_accounts_for_lines(lines):
+    text = "\n".join(lines)
+    item = Evidence(source="mail.log", path=None, format="postfix", text=text)  # type: ignore[arg-type]
+    frames = read_evidence([item], year=2000)
+    (entry,) = frames.inputs.to_dicts()
+    assert entry["lines"] == len(split_lines(text))
+    assert frames.unparsed.height == entry["unparsed"]
+    blank = sum(1 for line in split_lines(text) if not line.strip(" \t"))
+    assert entry["records"] + entry["unparsed"] + blank == entry["lines"]
 
 
 NDR_FRAGMENTS = [

@@ -32,7 +32,9 @@ def test_the_report_carries_the_findings_and_the_figures(scenario, tmp_path):
     page, found = _render(tmp_path)
     figures = html.figure_data(page)
     lanes = {y for trace in figures["timeline"]["data"] for y in trace.get("y", [])}
-    assert {"inbound sessions", "configuration"} <= lanes
+    assert {"inbound sessions", "outbound sessions"} <= lanes
+    if frames_changes := timeline.changes(ingest([tmp_path]), found).height:
+        assert "configuration" in lanes, frames_changes
     cards = re.findall(r'<section class="finding sev-(\w+)" data-rule="([\w-]+)"', page)
     assert [rule for _, rule in cards] == [f.rule for f in found]
     if scenario.kb:

@@ -280,6 +280,15 @@ class Context:
             & pl.col("new").fill_null("").str.contains(pattern)
         )
 
+    def recent_changes(self, at: dt.datetime | None, hours: float) -> pl.DataFrame:
+        """Logged changes (change log, registry differences) in the hours before ``at``."""
+        if at is None:
+            return self.changes.clear()
+        return self.changes.filter(
+            (pl.col("origin") != "inferred")
+            & pl.col("ts").is_between(at - dt.timedelta(hours=hours), at)
+        )
+
     def change_before(self, at: dt.datetime | None, frame: pl.DataFrame) -> Change | None:
         """The latest row of ``frame`` at or before ``at`` as a Change."""
         if at is None or frame.height == 0:

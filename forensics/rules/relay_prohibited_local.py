@@ -18,6 +18,7 @@ from forensics.rules.base import cited, make, most_common, rcpt_text
 from forensics.rules.context import Context, flip
 
 RULE = "relay-prohibited-local-recipient"
+RECENT_HOURS = 24
 
 
 def evaluate(ctx: Context) -> list[Finding]:
@@ -40,7 +41,11 @@ def evaluate(ctx: Context) -> list[Finding]:
         mail = local.filter(pl.col("rcpt_domain") == domain)
         before = mail.filter(pl.col("accepted").fill_null(False) & (pl.col("ts") < first))
         after = mail.filter(pl.col("ts") >= first)
-        change = ctx.change_before(first, ctx.stop_relay_changes())
+        # The switch to 'Do not reroute' if it was logged; else the last change logged
+        # shortly before (a domain dropped from Postfix's mydestination, say).
+        change = ctx.change_before(first, ctx.stop_relay_changes()) or ctx.change_before(
+            first, ctx.recent_changes(first, RECENT_HOURS)
+        )
         logged = change is not None
         if change is None:
             accepted = mail.filter(pl.col("accepted").fill_null(False))

@@ -1,0 +1,623 @@
+"""Postfix syslog -> the ``events`` frame, so that sessions and recipients come out of
+sessions.build exactly as they do for the IMS (DESIGN principle 4).
+
+Postfix does not log SMTP dialogues; it logs facts about them, and the events are
+rebuilt from those facts, each citing the line that shows it:
+
+- an inbound session is one smtpd process from ``connect from`` to ``disconnect``;
+  a refused RCPT is its ``reject: RCPT`` line (sender, recipient, HELO and the reply
+  are in it); an accepted message is its ``client=`` line, with the sender from the
+  queue manager's ``from=`` line and one accepted RCPT per recipient its delivery
+  lines name (the SMTP dialogue accepted them, whatever became of them later);
+- an outbound session is one smtp/lmtp delivery attempt to a relay: MAIL, RCPT and
+  the remote's reply as the ``status=`` detail quotes it (``host h[ip] said: 550 ...
+  (in reply to RCPT TO command)``), DATA when it was sent.
+
+Every line whose syslog header parses is read (lines of other programs and other
+Postfix messages are read and kept out of the sessions); a line whose header does
+not parse is unparsed, with its file and line. Rotated files (``mail.log.2.gz``,
+``mail.log.1``, ``mail.log``) are read as one stream, oldest first, so a session
+or a queue id that crosses a rotation stays whole. Traditional headers have no
+year: it comes from the file's modification time (the year of its last line),
+rolling back over each New Year, or from ``year`` (the year of the first line).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from forensics import frames
+from forensics.discover import Evidence
+from forensics.lineparse import Engine, extract
+from forensics.timeparse import timestamps
+from grammars import postfix as g
+
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
+_ROTATION = re.compile(r"^(?P<family>.*?)(?:\.(?P<n>[0-9]+))?(?:\.(?:gz|bz2))?$")
+OUTBOUND_AGENTS = ("smtp", "lmtp")
+
+
+@dataclass
+class PostfixResult:
+    events: pl.DataFrame
+    unparsed: pl.DataFrame
+    records: list[int]  # per item (in the order given): lines read
+    unparsed_counts: list[int]
+    lines: list[int]
+
+
+def stream_order(items: list[Evidence]) -> list[int]:
+    """Indexes of ``items`` in reading order: by log family, oldest rotation first."""
+
+    def key(i: int) -> tuple[str, int]:
+        m = _ROTATION.match(items[i].source)
+        assert m is not None  # the pattern matches any string
+        return m["family"], -int(m["n"] or 0)
+
+    return sorted(range(len(items)), key=key)
+
+
+def read(
+    items: list[Evidence], *, year: int | None = None, engine: Engine = "fast"
+) -> PostfixResult:
+    from forensics.ingest import lines_frame
+
+    order = stream_order(items)
+    ordered = [items[i] for i in order]
+    lines = lines_frame(ordered).with_row_index("_g")
+    sources = pl.Series([e.source for e in ordered], dtype=pl.String)
+    head = extract(lines["text"], g.LINE, engine)
+    head = head.drop("error").rename({"matched": "_header"})
+    df = pl.concat([lines, head], how="horizontal").with_columns(
+        pl.lit(sources).gather(pl.col("fid")).alias("source"),
+        pl.col("mon").replace_strict(_MONTHS, default=None, return_dtype=pl.Int32).alias("_month"),
+    )
+    # --- time ----------------------------------------------------------------------
+    # A family of rotated files is one stream: the year runs on across its files.
+    families = [_family(e.source) for e in ordered]
+    newest = {family: _mtime(e) for family, e in zip(families, ordered, strict=True)}
+    df = df.with_columns(
+        pl.lit(pl.Series(families, dtype=pl.String)).gather(pl.col("fid")).alias("_fam")
+    )
+    month = pl.col("_month")
+    df = df.with_columns(month.forward_fill().over("_fam").alias("_mff"))
+    wraps = (
+        (month < pl.col("_mff").shift(1).over("_fam"))
+        .fill_null(False)
+        .cast(pl.Int32)
+        .cum_sum()
+        .over("_fam")
+    )
+    if year is not None:
+        trad_year = pl.lit(year, pl.Int32) + wraps
+    else:
+        ends = pl.DataFrame(
+            {
+                "_fam": list(newest),
+                "_my": [t.year for t in newest.values()],
+                "_mm": [t.month for t in newest.values()],
+            },
+            schema={"_fam": pl.String, "_my": pl.Int32, "_mm": pl.Int32},
+        )
+        df = df.join(ends, on="_fam", how="left", maintain_order="left")
+        last_month = month.drop_nulls().last().over("_fam")
+        end_year = pl.col("_my") - (last_month > pl.col("_mm")).cast(pl.Int32)
+        trad_year = end_year - (wraps.max().over("_fam") - wraps)
+    df = df.with_columns(trad_year.alias("_year"))
+    traditional = pl.col("mon").is_not_null()
+    parts = df.select(
+        pl.when(traditional)
+        .then(pl.col("_year").cast(pl.String))
+        .otherwise(pl.col("ry"))
+        .alias("d1"),
+        pl.when(traditional).then(month.cast(pl.String)).otherwise(pl.col("rmo")).alias("d2"),
+        pl.when(traditional).then(pl.col("day")).otherwise(pl.col("rd")).alias("d3"),
+        pl.coalesce("hh", "rhh").alias("hh"),
+        pl.coalesce("mi", "rmi").alias("mi"),
+        pl.coalesce("ss", "rss").alias("ss"),
+        pl.lit(None, pl.String).alias("ampm"),
+    )
+    df = df.with_columns(timestamps(parts, "ymd").alias("ts"))
+    df = df.with_columns(
+        pl.col("prog").str.split("/").list.last().alias("daemon"),
+        pl.col("prog").str.starts_with("postfix").fill_null(False).alias("_postfix"),
+        pl.concat_str(["source", pl.lit(":"), pl.col("line").cast(pl.String)]).alias("_cite"),
+    )
+    # --- accounting ----------------------------------------------------------------
+    blank = pl.col("text").str.strip_chars(" \t") == ""
+    unparsed = df.filter(~pl.col("_header") & ~blank)
+    n = len(ordered)
+    read_counts = _per_fid(df.filter(pl.col("_header")), n)
+    bad_counts = _per_fid(unparsed, n)
+    line_counts = _per_fid(df, n)
+    unparsed_frame = frames.conform(
+        unparsed.select(
+            "source",
+            "line",
+            pl.lit("not a syslog line (no 'Mon dd hh:mm:ss host program[pid]:' header)").alias(
+                "reason"
+            ),
+            pl.col("text").str.slice(0, 200),
+        ),
+        frames.UNPARSED,
+    )
+    events = _events(df.filter(pl.col("_header") & pl.col("_postfix")), engine)
+    back = {fid: i for fid, i in enumerate(order)}
+    records, bad, total = [0] * n, [0] * n, [0] * n
+    for fid in range(n):
+        records[back[fid]], bad[back[fid]], total[back[fid]] = (
+            read_counts[fid],
+            bad_counts[fid],
+            line_counts[fid],
+        )
+    return PostfixResult(events, unparsed_frame, records, bad, total)
+
+
+def _family(source: str) -> str:
+    """``var/log/mail.log.2.gz`` -> ``var/log/mail.log``."""
+    m = _ROTATION.match(source)
+    assert m is not None  # the pattern matches any string
+    return m["family"]
+
+
+def _mtime(item: Evidence) -> dt.datetime:
+    return dt.datetime.fromtimestamp(item.mtime) if item.mtime else dt.datetime.now()
+
+
+def _per_fid(frame: pl.DataFrame, n: int) -> list[int]:
+    counts = dict(frame.group_by("fid").len().iter_rows())
+    return [int(counts.get(fid, 0)) for fid in range(n)]
+
+
+def _on(df: pl.DataFrame, daemons: tuple[str, ...], grammar, engine: Engine) -> pl.DataFrame:
+    """The rows of ``daemons`` whose message matches ``grammar``, with its fields."""
+    rows = df.filter(pl.col("daemon").is_in(daemons))
+    found = extract(rows["msg"], grammar, engine)
+    return pl.concat([rows, found.drop("error")], how="horizontal").filter(pl.col("matched"))
+
+
+def _peer() -> pl.Expr:
+    return pl.concat_str([pl.col("name"), pl.lit("["), pl.col("addr"), pl.lit("]")])
+
+
+def _event(
+    frame: pl.DataFrame,
+    *,
+    session: pl.Expr,
+    direction: str,
+    order: pl.Expr,
+    sub: int | pl.Expr,
+    kind: str,
+    verb: str | pl.Expr | None = None,
+    arg: pl.Expr | None = None,
+    code: pl.Expr | None = None,
+    status: pl.Expr | None = None,
+    text: pl.Expr | None = None,
+    ts: pl.Expr | None = None,
+) -> pl.DataFrame:
+    actor = {"command": "client", "reply": "server", "connect": None}.get(kind)
+    return frame.select(
+        "source",
+        "line",
+        (ts if ts is not None else pl.col("ts")).alias("ts"),
+        session.alias("session"),
+        pl.lit(direction).alias("direction"),
+        pl.lit(actor, pl.String).alias("actor"),
+        pl.lit(kind).alias("kind"),
+        (verb if isinstance(verb, pl.Expr) else pl.lit(verb, pl.String)).alias("verb"),
+        (arg if arg is not None else pl.lit(None, pl.String)).alias("arg"),
+        (code if code is not None else pl.lit(None, pl.UInt16)).cast(pl.UInt16).alias("code"),
+        (status if status is not None else pl.lit(None, pl.String)).alias("status"),
+        (text if text is not None else pl.lit(None, pl.String)).alias("text"),
+        order.cast(pl.Int64).alias("_o"),
+        (sub if isinstance(sub, pl.Expr) else pl.lit(sub)).cast(pl.Int64).alias("_sub"),
+    )
+
+
+def _reply_parts(frame: pl.DataFrame, column: str, engine: Engine) -> pl.DataFrame:
+    """``frame`` with code, status, text read from the reply in ``column``."""
+    parsed = extract(frame[column], g.REPLY, engine)
+    return frame.with_columns(
+        parsed["code"].cast(pl.UInt16, strict=False).alias("r_code"),
+        parsed["status"].alias("r_status"),
+        parsed["text"].alias("r_text"),
+    )
+
+
+def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    df = df.with_columns(
+        pl.concat_str(
+            [
+                pl.col("_fam"),
+                pl.col("host"),
+                pl.col("prog"),
+                pl.col("pid").fill_null(""),
+            ],
+            separator="|",
+        ).alias("_proc")
+    )
+    smtpd = df.filter(pl.col("daemon") == "smtpd").with_columns(
+        pl.col("msg").str.starts_with("connect from ").alias("_connect")
+    )
+    smtpd = smtpd.with_columns(
+        pl.col("_connect").cast(pl.Int32).cum_sum().over("_proc").alias("_n")
+    )
+    smtpd = smtpd.with_columns(
+        pl.concat_str(
+            [
+                pl.col("_proc").str.replace(r"\|[^|]*\|", " ", literal=False),
+                pl.lit("#"),
+                pl.col("_n").cast(pl.String),
+            ]
+        ).alias("_session")
+    )
+    parts: list[pl.DataFrame] = []
+    sess = pl.col("_session")
+    # connect / disconnect
+    connects = _on(smtpd, ("smtpd",), g.CONNECT, engine)
+    parts.append(
+        _event(
+            connects,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=0,
+            kind="connect",
+            arg=_peer(),
+        )
+    )
+    disconnects = _on(smtpd, ("smtpd",), g.DISCONNECT, engine)
+    parts.append(
+        _event(
+            disconnects,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=9,
+            kind="disconnect",
+        )
+    )
+    # refused commands
+    rejects = _on(smtpd, ("smtpd",), g.REJECT, engine).with_columns(
+        pl.col("reply").str.extract(g.REJECT_TRAILER_SPLIT, 1).alias("_reply"),
+        pl.col("reply").str.extract(g.REJECT_TRAILER_SPLIT, 2).alias("_trailer"),
+    )
+    trailer = extract(rejects["_trailer"], g.REJECT_TRAILER, engine)
+    rejects = pl.concat(
+        [rejects, trailer.select("from_addr", "to_addr", "helo")], how="horizontal"
+    ).with_columns(pl.coalesce("_reply", "reply").alias("_reply"))
+    rejects = _reply_parts(rejects, "_reply", engine)
+    first_helo = rejects.filter(pl.col("helo").is_not_null()).unique(
+        "_session", keep="first", maintain_order=True
+    )
+    parts.append(
+        _event(
+            first_helo,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=1,
+            kind="command",
+            verb="HELO",
+            arg=pl.col("helo"),
+        )
+    )
+    mail_ok = rejects.filter(pl.col("cmd") != "MAIL")
+    parts.append(
+        _event(
+            mail_ok,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=2,
+            kind="command",
+            verb="MAIL",
+            arg=pl.concat_str([pl.lit("FROM:<"), pl.col("from_addr").fill_null(""), pl.lit(">")]),
+        )
+    )
+    parts.append(
+        _event(
+            mail_ok,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=3,
+            kind="reply",
+            code=pl.lit(250),
+            text=pl.lit("(accepted; implied by the later reject)"),
+        )
+    )
+    rcpt_rejects = rejects.filter(pl.col("cmd") == "RCPT")
+    parts.append(
+        _event(
+            rcpt_rejects,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=4,
+            kind="command",
+            verb="RCPT",
+            arg=pl.concat_str([pl.lit("TO:<"), pl.col("to_addr").fill_null(""), pl.lit(">")]),
+        )
+    )
+    other_rejects = rejects.filter(pl.col("cmd") != "RCPT")
+    parts.append(
+        _event(
+            other_rejects,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=4,
+            kind="command",
+            verb=pl.col("cmd"),
+            arg=pl.when(pl.col("cmd") == "MAIL").then(
+                pl.concat_str([pl.lit("FROM:<"), pl.col("from_addr").fill_null(""), pl.lit(">")])
+            ),
+        )
+    )
+    parts.append(
+        _event(
+            rejects,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=5,
+            kind="reply",
+            code=pl.col("r_code"),
+            status=pl.col("r_status"),
+            text=pl.col("r_text"),
+        )
+    )
+    # accepted messages: client= (the queue id), the sender, one RCPT per recipient
+    clients = _on(smtpd, ("smtpd",), g.CLIENT, engine)
+    authed = clients.filter(pl.col("sasl_username").is_not_null() & (pl.col("sasl_username") != ""))
+    parts.append(
+        _event(
+            authed,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=1,
+            kind="command",
+            verb="AUTH",
+            arg=pl.concat_str([pl.lit("user="), pl.col("sasl_username")]),
+        )
+    )
+    parts.append(
+        _event(
+            authed,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_g"),
+            sub=1,
+            kind="reply",
+            code=pl.lit(235),
+            text=pl.lit("(authenticated)"),
+        )
+    )
+    senders = (
+        _on(df, ("qmgr",), g.QMGR_FROM, engine)
+        .unique("qid", keep="first", maintain_order=True)
+        .select("qid", pl.col("from_addr").alias("_sender"))
+    )
+    deliveries = _on(
+        df, ("smtp", "lmtp", "local", "virtual", "pipe", "error", "discard"), g.DELIVERY, engine
+    )
+    queued = clients.select(
+        "qid",
+        "_session",
+        pl.col("_g").alias("_cg"),
+        pl.col("ts").alias("_cts"),
+        pl.col("source").alias("_csrc"),
+        pl.col("line").alias("_cline"),
+    ).unique("qid", keep="last", maintain_order=True)
+    accepted = (
+        deliveries.unique(["qid", "to_addr"], keep="first", maintain_order=True)
+        .join(queued, on="qid", how="inner")
+        .join(senders, on="qid", how="left")
+        # Each RCPT must be followed by its own reply: number them within the message.
+        .with_columns((pl.int_range(pl.len()).over("qid") * 2).alias("_k"))
+    )
+    with_sender = queued.join(senders, on="qid", how="left").with_columns(
+        pl.col("_csrc").alias("source"), pl.col("_cline").alias("line"), pl.col("_cts").alias("ts")
+    )
+    parts.append(
+        _event(
+            with_sender,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_cg"),
+            sub=2,
+            kind="command",
+            verb="MAIL",
+            arg=pl.concat_str([pl.lit("FROM:<"), pl.col("_sender").fill_null(""), pl.lit(">")]),
+        )
+    )
+    parts.append(
+        _event(
+            with_sender,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_cg"),
+            sub=3,
+            kind="reply",
+            code=pl.lit(250),
+        )
+    )
+    parts.append(
+        _event(
+            accepted,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_cg"),
+            sub=pl.col("_k") + 10,
+            kind="command",
+            verb="RCPT",
+            arg=pl.concat_str([pl.lit("TO:<"), pl.col("to_addr"), pl.lit(">")]),
+            ts=pl.col("_cts"),
+        )
+    )
+    parts.append(
+        _event(
+            accepted,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_cg"),
+            sub=pl.col("_k") + 11,
+            kind="reply",
+            code=pl.lit(250),
+            ts=pl.col("_cts"),
+        )
+    )
+    parts.append(
+        _event(
+            with_sender,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_cg"),
+            sub=1_000_000,
+            kind="command",
+            verb="DATA",
+        )
+    )
+    parts.append(
+        _event(
+            with_sender,
+            session=sess,
+            direction="inbound",
+            order=pl.col("_cg"),
+            sub=1_000_001,
+            kind="reply",
+            code=pl.lit(250),
+        )
+    )
+    # outbound attempts
+    parts += _outbound(deliveries.join(senders, on="qid", how="left"), engine)
+    found = [
+        frames.conform(p, frames.EVENTS).with_columns(p.select("_o", "_sub"))
+        for p in parts
+        if p.height
+    ]
+    if not found:  # no Postfix line made any SMTP fact
+        return frames.empty(frames.EVENTS)
+    return pl.concat(found).sort("session", "_o", "_sub").drop("_o", "_sub")
+
+
+def _outbound(deliveries: pl.DataFrame, engine: Engine) -> list[pl.DataFrame]:
+    out = deliveries.filter(
+        pl.col("daemon").is_in(OUTBOUND_AGENTS) & pl.col("relay").str.contains(r"\[")
+    ).with_columns(
+        pl.concat_str(
+            [
+                pl.col("qid"),
+                pl.lit(">"),
+                pl.col("relay"),
+                pl.lit("@"),
+                pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            ]
+        ).alias("_session"),
+        pl.col("relay").str.replace(r":[0-9]+$", "").alias("_peer"),
+    )
+    if out.height == 0:
+        return []
+    said = extract(out["detail"], g.SAID, engine)
+    out = pl.concat([out, said.select("said")], how="horizontal").with_columns(
+        pl.col("said").str.extract(g.IN_REPLY_SPLIT, 1).alias("_said"),
+        pl.col("said").str.extract(g.IN_REPLY_SPLIT, 2).alias("_in_reply_to"),
+        pl.col("detail").str.strip_suffix(")").alias("_detail"),
+    )
+    out = _reply_parts(out, "_said", engine)
+    sess, o = pl.col("_session"), pl.col("_g")
+    first = out.unique("_session", keep="first", maintain_order=True)
+    sent = pl.col("status") == "sent"
+    at_rcpt = pl.col("_in_reply_to").str.starts_with("RCPT").fill_null(False)
+    at_data = pl.col("_in_reply_to").str.contains("DATA").fill_null(False)
+    at_mail = pl.col("_in_reply_to").str.starts_with("MAIL").fill_null(False)
+    talked = out.filter(sent | pl.col("r_code").is_not_null())
+    ok = pl.lit(250)
+    parts = [
+        _event(
+            first,
+            session=sess,
+            direction="outbound",
+            order=o,
+            sub=0,
+            kind="connect",
+            arg=pl.col("_peer"),
+        ),
+        _event(
+            first.filter(pl.col("_sender").is_not_null()),
+            session=sess,
+            direction="outbound",
+            order=o,
+            sub=1,
+            kind="command",
+            verb="MAIL",
+            arg=pl.concat_str([pl.lit("FROM:<"), pl.col("_sender"), pl.lit(">")]),
+        ),
+        _event(
+            first.filter(pl.col("_sender").is_not_null()),
+            session=sess,
+            direction="outbound",
+            order=o,
+            sub=2,
+            kind="reply",
+            code=pl.when(at_mail).then(pl.col("r_code")).otherwise(ok),
+            text=pl.when(at_mail).then(pl.col("r_text")),
+        ),
+        _event(
+            talked,
+            session=sess,
+            direction="outbound",
+            order=o,
+            sub=3,
+            kind="command",
+            verb="RCPT",
+            arg=pl.concat_str([pl.lit("TO:<"), pl.col("to_addr"), pl.lit(">")]),
+        ),
+        _event(
+            talked,
+            session=sess,
+            direction="outbound",
+            order=o,
+            sub=4,
+            kind="reply",
+            code=pl.when(at_rcpt | at_mail).then(pl.col("r_code")).otherwise(ok),
+            status=pl.when(at_rcpt | at_mail).then(pl.col("r_status")).otherwise(pl.col("dsn")),
+            text=pl.when(at_rcpt | at_mail).then(pl.col("r_text")).otherwise(pl.col("_detail")),
+        ),
+        _event(
+            talked.filter(sent | at_data),
+            session=sess,
+            direction="outbound",
+            order=o,
+            sub=5,
+            kind="command",
+            verb="DATA",
+        ),
+        _event(
+            talked.filter(sent | at_data),
+            session=sess,
+            direction="outbound",
+            order=o,
+            sub=6,
+            kind="reply",
+            code=pl.when(at_data).then(pl.col("r_code")).otherwise(ok),
+            text=pl.when(at_data).then(pl.col("r_text")).otherwise(pl.col("_detail")),
+        ),
+        _event(
+            out.filter(~sent & pl.col("r_code").is_null()),
+            session=sess,
+            direction="outbound",
+            order=o,
+            sub=7,
+            kind="note",
+            text=pl.col("_detail"),
+        ),
+    ]
+    return parts

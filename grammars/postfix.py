@@ -1,0 +1,194 @@
+"""Postfix syslog lines (FORMATS.md section 5).
+
+A line is a syslog header (traditional ``Jan 28 06:40:37 host prog[pid]: `` or
+RFC 3339 ``2021-01-28T06:40:37.123+00:00 host prog[pid]: ``) and a message. The
+messages the sessions need are grammars of their own, each applied to the message
+of the lines whose program is that Postfix daemon:
+
+- smtpd: ``connect from host[ip]``, ``disconnect from host[ip] ...``,
+  ``QUEUEID: client=host[ip][, sasl_method=M, sasl_username=U]``, and
+  ``NOQUEUE: reject: RCPT from host[ip]: 554 5.7.1 <x>: Relay access denied; from=<a>
+  to=<x> proto=ESMTP helo=<h>`` (the reply and the trailer are cut apart at the last
+  ``; from=<``, see REJECT_TRAILER_SPLIT);
+- qmgr: ``QUEUEID: from=<a>, size=N, nrcpt=N (queue active)``;
+- smtp, lmtp, local, virtual, pipe, error: ``QUEUEID: to=<x>, [orig_to=<y>, ]relay=R,
+  ..., dsn=5.7.1, status=bounced (detail)``, the detail holding the remote reply as
+  ``host h[ip] said: 550 ... (in reply to RCPT TO command)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyparsing as pp
+
+from grammars import tokens as t
+from grammars.twin import compile_grammar, compile_head_tail
+
+__all__ = [
+    "CLIENT",
+    "CONNECT",
+    "DELIVERY",
+    "DISCONNECT",
+    "IN_REPLY_SPLIT",
+    "LINE",
+    "QMGR_FROM",
+    "REJECT",
+    "REJECT_TRAILER",
+    "REJECT_TRAILER_SPLIT",
+    "REPLY",
+    "SAID",
+    "looks_like",
+]
+
+_END = pp.StringEnd()
+_MONTH = pp.Regex(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
+_TRADITIONAL = (
+    _MONTH("mon")
+    + pp.Regex(r" {1,2}")
+    + pp.Regex(r"[0-9]{1,2}")("day")
+    + pp.Literal(" ")
+    + pp.Regex(r"[0-9]{2}")("hh")
+    + pp.Literal(":")
+    + pp.Regex(r"[0-9]{2}")("mi")
+    + pp.Literal(":")
+    + pp.Regex(r"[0-9]{2}")("ss")
+)
+_RFC3339 = (
+    pp.Regex(r"[0-9]{4}")("ry")
+    + pp.Literal("-")
+    + pp.Regex(r"[0-9]{2}")("rmo")
+    + pp.Literal("-")
+    + pp.Regex(r"[0-9]{2}")("rd")
+    + pp.Literal("T")
+    + pp.Regex(r"[0-9]{2}")("rhh")
+    + pp.Literal(":")
+    + pp.Regex(r"[0-9]{2}")("rmi")
+    + pp.Literal(":")
+    + pp.Regex(r"[0-9]{2}")("rss")
+    + pp.Regex(r"(?:\.[0-9]{1,9})?(?:Z|[+\-][0-9]{2}:?[0-9]{2})?")
+)
+_HOST = pp.Regex(r"[^ \t\[\]:]+")
+_PROGRAM = pp.Regex(r"[^ \t\[\]:]+")
+_HEAD = (
+    (_TRADITIONAL | _RFC3339)
+    + pp.Literal(" ")
+    + _HOST("host")
+    + pp.Literal(" ")
+    + _PROGRAM("prog")
+    + pp.Opt(pp.Literal("[") + pp.Regex(r"[0-9]+")("pid") + pp.Literal("]"))
+    + pp.Literal(":")
+    + t.OPT_SPACE
+)
+# The message is the rest of the line: the fast path matches the header only.
+LINE = compile_head_tail("postfix-line", _HEAD, "msg")
+
+# --- smtpd ------------------------------------------------------------------------
+_QID = pp.Regex(r"[0-9A-Za-z]{5,20}")
+_CLIENT_NAME = pp.Regex(r"[^\[\] \t]*")
+_CLIENT_ADDR = pp.Regex(r"[^\[\] \t]*")
+_PEER = _CLIENT_NAME("name") + pp.Literal("[") + _CLIENT_ADDR("addr") + pp.Literal("]")
+
+CONNECT = compile_grammar("postfix-connect", pp.Literal("connect from ") + _PEER + _END)
+DISCONNECT = compile_grammar(
+    "postfix-disconnect", pp.Literal("disconnect from ") + _PEER + t.ANY_TEXT + _END
+)
+CLIENT = compile_grammar(
+    "postfix-client",
+    _QID("qid")
+    + pp.Literal(": client=")
+    + _PEER
+    + pp.Opt(pp.Regex(r"(?::[0-9]+)?"))
+    + pp.Opt(
+        pp.Literal(", sasl_method=")
+        + pp.Regex(r"[^, \t]*")("sasl_method")
+        + pp.Literal(", sasl_username=")
+        + pp.Regex(r"[^, \t]*")("sasl_username")
+    )
+    + t.ANY_TEXT
+    + _END,
+)
+REJECT = compile_grammar(
+    "postfix-reject",
+    pp.Regex(r"NOQUEUE|[0-9A-Za-z]{5,20}")("qid")
+    + pp.Literal(": reject: ")
+    + pp.Regex(r"[A-Z]+")("cmd")
+    + pp.Literal(" from ")
+    + _PEER
+    + pp.Literal(": ")
+    + t.ANY_TEXT("reply")
+    + _END,
+)
+# The reply ends where Postfix's trailer begins: at the last "; from=<" (a reply
+# text that contains one itself comes from the client and must not end it early).
+REJECT_TRAILER_SPLIT = r"^(.*); (from=<.*)$"
+REJECT_TRAILER = compile_grammar(
+    "postfix-reject-trailer",
+    pp.Literal("from=<")
+    + pp.Regex(r"[^>]*")("from_addr")
+    + pp.Literal(">")
+    + pp.Opt(pp.Literal(" to=<") + pp.Regex(r"[^>]*")("to_addr") + pp.Literal(">"))
+    + pp.Opt(pp.Literal(" proto=") + pp.Regex(r"[A-Z]+")("proto"))
+    + pp.Opt(pp.Literal(" helo=<") + pp.Regex(r"[^>]*")("helo") + pp.Literal(">"))
+    + t.ANY_TEXT
+    + _END,
+)
+# An SMTP reply: code, optional enhanced status, text.
+REPLY = compile_grammar(
+    "postfix-reply",
+    t.REPLY_CODE("code")
+    + pp.Opt(pp.Literal(" ") + t.ENHANCED_STATUS("status"))
+    + pp.Opt(pp.Literal(" ") + t.ANY_TEXT("text"))
+    + _END,
+)
+
+# --- qmgr and the delivery agents ---------------------------------------------------
+QMGR_FROM = compile_grammar(
+    "postfix-qmgr-from",
+    _QID("qid")
+    + pp.Literal(": from=<")
+    + pp.Regex(r"[^>]*")("from_addr")
+    + pp.Literal(">,")
+    + t.ANY_TEXT
+    + _END,
+)
+DELIVERY = compile_grammar(
+    "postfix-delivery",
+    _QID("qid")
+    + pp.Literal(": to=<")
+    + pp.Regex(r"[^>]*")("to_addr")
+    + pp.Literal(">")
+    + pp.Opt(pp.Literal(", orig_to=<") + pp.Regex(r"[^>]*")("orig_to") + pp.Literal(">"))
+    + pp.Literal(", relay=")
+    + pp.Regex(r"[^,]*")("relay")
+    + pp.Opt(pp.Literal(", conn_use=") + pp.Regex(r"[0-9]+"))
+    + pp.Literal(", delay=")
+    + pp.Regex(r"[0-9.]+")
+    + pp.Opt(pp.Literal(", delays=") + pp.Regex(r"[0-9./]+"))
+    + pp.Literal(", dsn=")
+    + pp.Regex(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}")("dsn")
+    + pp.Literal(", status=")
+    + pp.Regex(r"[a-z]+")("status")
+    + pp.Opt(pp.Literal(" (") + t.ANY_TEXT("detail"))
+    + _END,
+)
+# "host mx.b.example[192.0.2.1] said: 550 5.7.1 ... (in reply to RCPT TO command)"
+SAID = compile_grammar(
+    "postfix-said",
+    pp.Literal("host ") + _PEER + pp.Literal(" said: ") + t.ANY_TEXT("said") + _END,
+)
+# Where the remote reply ends and which command it answered.
+IN_REPLY_SPLIT = r"^(.*) \(in reply to (.+) command\)\)?$"
+
+_LOOKS = re.compile(
+    r"^(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}|"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+\-][0-9:]+)?) [^ ]+ [^ \[:]+(?:\[[0-9]+\])?: "
+)
+
+
+def looks_like(sample: str) -> bool:
+    """A syslog file: its first line has a syslog header. A mail log's mail.err may
+    hold no Postfix line at all (only opendkim's, say): it is read all the same, so
+    that its lines are counted, and simply yields no session."""
+    first = next((line for line in sample.splitlines() if line.strip()), "")
+    return _LOOKS.match(first) is not None
