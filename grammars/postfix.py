@@ -115,21 +115,22 @@ REJECT = compile_grammar(
     + pp.Regex(r"[A-Z]+")("cmd")
     + pp.Literal(" from ")
     + _PEER
+    + pp.Opt(pp.Literal(":") + pp.Regex(r"[0-9]+")("port"))
     + pp.Literal(": ")
     + t.ANY_TEXT("reply")
     + _END,
 )
-# The reply ends where Postfix's trailer begins: at the last "; from=<" (a reply
+# The reply ends where Postfix's trailer begins: at the last "; from=<" or "; to=<"
+# (VRFY has no sender) (a reply
 # text that contains one itself comes from the client and must not end it early).
-REJECT_TRAILER_SPLIT = r"^(.*); (from=<.*)$"
+REJECT_TRAILER_SPLIT = r"^(.*); ((?:from|to)=<.*)$"
+_SEP = pp.Regex(r",? ")  # space-separated as Postfix writes it; some tools add commas
 REJECT_TRAILER = compile_grammar(
     "postfix-reject-trailer",
-    pp.Literal("from=<")
-    + pp.Regex(r"[^>]*")("from_addr")
-    + pp.Literal(">")
-    + pp.Opt(pp.Literal(" to=<") + pp.Regex(r"[^>]*")("to_addr") + pp.Literal(">"))
-    + pp.Opt(pp.Literal(" proto=") + pp.Regex(r"[A-Z]+")("proto"))
-    + pp.Opt(pp.Literal(" helo=<") + pp.Regex(r"[^>]*")("helo") + pp.Literal(">"))
+    pp.Opt(pp.Literal("from=<") + pp.Regex(r"[^>]*")("from_addr") + pp.Literal(">") + _SEP)
+    + pp.Opt(pp.Literal("to=<") + pp.Regex(r"[^>]*")("to_addr") + pp.Literal(">"))
+    + pp.Opt(_SEP + pp.Literal("proto=") + pp.Regex(r"[A-Z]+")("proto"))
+    + pp.Opt(_SEP + pp.Literal("helo=<") + pp.Regex(r"[^>]*")("helo") + pp.Literal(">"))
     + t.ANY_TEXT
     + _END,
 )
