@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import evidence as ev
+from benchmarks.exchangegen import ExchangeWriter
 from benchmarks.imsgen import ImsWriter, LogFolder, Rcpt, Reply, Session, Truth
 from benchmarks.postfixgen import PostfixWriter
 
@@ -497,6 +498,23 @@ def evidence_postfix_local(site: Site, sessions: list[Session], root: Path) -> N
     )
 
 
+def evidence_exchange_local(site: Site, sessions: list[Session], root: Path) -> None:
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(2000, 5, 16, 9, 0),
+                "Exchange accepted domains",
+                f"AcceptedDomain {site.domain}",
+                "Authoritative",
+                "(removed)",
+                "Remove-AcceptedDomain while tidying up after the migration",
+            )
+        ],
+        root / "notes" / "changes.csv",
+    )
+
+
 def evidence_postfix_smarthost(site: Site, sessions: list[Session], root: Path) -> None:
     ev.gal(site.local_users, root / "directory" / "gal-export.csv")
 
@@ -627,6 +645,15 @@ SCENARIOS = [
         log="postfix",
     ),
     Scenario(
+        "exchange2013-relay-denied-local",
+        "Q256856",
+        q256856,
+        None,
+        evidence_exchange_local,
+        expect_q256856,
+        log="exchange",
+    ),
+    Scenario(
         "postfix-smarthost-relay-denied",
         "Q168781",
         q168781,
@@ -653,6 +680,14 @@ def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
     sessions.sort(key=lambda s: s.start)
     for s in sessions:
         s.maximum = scenario.maximum_from is not None and s.start >= scenario.maximum_from
+    if scenario.log == "exchange":
+        exchange = ExchangeWriter(f"{site.server}.{site.domain}", "198.51.100.5", address_of, rng)
+        for s in sessions:
+            exchange.add(s)
+        truth = exchange.write(root)
+        scenario.evidence(site, sessions, root)
+        truth.expected = scenario.expect(site, truth)
+        return truth
     if scenario.log == "postfix":
         postfix = PostfixWriter(site.server.lower(), {site.domain}, address_of, rng)
         for s in sessions:

@@ -14,6 +14,7 @@ import polars as pl
 from forensics import frames, localdomains, sessions
 from forensics.discover import Evidence, NoInputError, examine, iter_discover
 from forensics.lineparse import Engine
+from forensics.readers import exchange as exchange_reader
 from forensics.readers import ims as ims_reader
 from forensics.readers import ndr as ndr_reader
 from forensics.readers import postfix as postfix_reader
@@ -172,19 +173,25 @@ def read_evidence(
         out.recipients = pl.concat([b.recipients for b in done])
         for b in done:
             stats.update(b.stats)
-    logs = [item for item in seen if item.format == "postfix"]
-    if logs:
-        found_pf = postfix_reader.read(logs, year=year, engine=engine)
-        pf_sessions, pf_recipients = sessions.build(found_pf.events)
-        out.events = pl.concat([out.events, found_pf.events])
-        out.sessions = pl.concat([out.sessions, pf_sessions])
-        out.recipients = pl.concat([out.recipients, pf_recipients])
-        out.unparsed = pl.concat([out.unparsed, found_pf.unparsed])
+    # The later SMTP logs: each reader makes events; sessions.build does the rest.
+    for fmt, read_events in (
+        ("postfix", lambda chosen: postfix_reader.read(chosen, year=year, engine=engine)),
+        ("exchange", lambda chosen: exchange_reader.read(chosen, engine=engine)),
+    ):
+        logs = [item for item in seen if item.format == fmt]
+        if not logs:
+            continue
+        found_log = read_events(logs)
+        log_sessions, log_recipients = sessions.build(found_log.events)
+        out.events = pl.concat([out.events, found_log.events])
+        out.sessions = pl.concat([out.sessions, log_sessions])
+        out.recipients = pl.concat([out.recipients, log_recipients])
+        out.unparsed = pl.concat([out.unparsed, found_log.unparsed])
         for i, item in enumerate(logs):
             stats[item.source] = (
-                found_pf.records[i],
-                found_pf.unparsed_counts[i],
-                found_pf.lines[i],
+                found_log.records[i],
+                found_log.unparsed_counts[i],
+                found_log.lines[i],
             )
             item.text = None
     mails = [item for item in seen if item.format == "email"]

@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from forensics.discover import Evidence
 from forensics.ingest import read_evidence, split_lines
 from forensics.lineparse import extract, matches
-from grammars import evidence_csv, ims, postfix, registry, smtp
+from grammars import evidence_csv, exchange, ims, postfix, registry, smtp
 
 EXTRACTORS = [
     ims.LINE,
@@ -32,6 +32,9 @@ EXTRACTORS = [
     postfix.QMGR_FROM,
     postfix.DELIVERY,
     postfix.SAID,
+    exchange.LINE,
+    exchange.COMMAND,
+    exchange.REPLY,
 ]
 DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 
@@ -100,6 +103,14 @@ FRAGMENTS = [
     "client=",
     ", sasl_method=LOGIN, sasl_username=bob",
     "from=<a@b>, size=1, nrcpt=1 (queue active)",
+    "2014-03-04T10:00:01.100Z,",
+    '"EX01\\Default Frontend EX01",',
+    "08D1A2B3C4D5E6F7,3,10.0.0.5:25,203.0.113.7:51234,",
+    "<,",
+    ">,",
+    '"550 5.7.54 SMTP; Unable to relay",',
+    '""',
+    "250-EX01 Hello",
 ]
 texts = st.one_of(
     st.text(max_size=60),

@@ -1,0 +1,62 @@
+"""The Exchange 2007-2019 SMTP protocol log reader: one fixture fully specified, the
+fast and exact paths, and the Exchange 2013 sample against its IMS twin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from polars.testing import assert_frame_equal
+
+from forensics.ingest import ingest
+from forensics.rules import evaluate
+from tests.conftest import FIXTURES, SAMPLES
+
+FIXTURE = FIXTURES / "exchange" / "RECV2014030410-1.LOG"
+
+
+def test_a_receive_log_becomes_one_inbound_session():
+    frames = ingest([FIXTURE], local_domains=["contoso.example"])
+    (inputs,) = frames.inputs.to_dicts()
+    assert inputs["format"] == "exchange"
+    # 5 header lines are accounted for; 15 rows read; one damaged row unparsed.
+    assert (inputs["records"], inputs["unparsed"], inputs["lines"]) == (15, 1, 21)
+    assert frames.unparsed["line"].to_list() == [20]
+    (session,) = frames.sessions.to_dicts()
+    assert session["direction"] == "inbound"
+    assert session["start"] == dt.datetime(2014, 3, 4, 10, 0, 1)
+    assert (session["remote_ip"], session["helo"], session["local_host"]) == (
+        "203.0.113.7",
+        "mail.partner.example",
+        "EX01.contoso.example",
+    )
+    assert (session["mail_from"], session["rcpt_accepted"], session["rcpt_refused"]) == (
+        "ann@partner.example",
+        1,
+        1,
+    )
+    assert (session["data_accepted"], session["outcome"]) == (True, "partial")
+    refused = frames.recipients.filter(~frames.recipients["accepted"]).row(0, named=True)
+    assert (refused["rcpt"], refused["code"], refused["status"], refused["refusal"]) == (
+        "carol@elsewhere.example",
+        550,
+        "5.7.54",
+        "relay_denied",
+    )
+    assert refused["line"] == 16 and refused["local"] is False
+
+
+def test_the_fast_and_exact_paths_agree_on_exchange_logs():
+    root = SAMPLES / "exchange2013-relay-denied-local"
+    fast, exact = ingest([root, FIXTURE]), ingest([root, FIXTURE], engine="exact")
+    for name in ("events", "sessions", "recipients", "unparsed", "inputs"):
+        assert_frame_equal(getattr(fast, name), getattr(exact, name))
+
+
+def test_the_exchange_2013_sample_gives_the_finding_of_its_ims_twin():
+    found = {
+        (f.rule, f.subject) for f in evaluate(ingest([SAMPLES / "exchange2013-relay-denied-local"]))
+    }
+    twin = {
+        (f.rule, f.subject) for f in evaluate(ingest([SAMPLES / "q256856-relay-prohibited-local"]))
+    }
+    assert found == twin == {("relay-prohibited-local-recipient", "contoso.example")}
