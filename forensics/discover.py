@@ -121,7 +121,10 @@ def _decompress(raw: bytes) -> tuple[bytes, str | None, str | None]:
             data = inflater.unconsumed_tail if kind == "gzip" else b""
             if len(out) > MAX_EXPANDED_BYTES:
                 del out[MAX_EXPANDED_BYTES:]
-                note = f"expands beyond {MAX_EXPANDED_BYTES >> 20} MiB; only the first part read"
+                note = (
+                    f"expands beyond {MAX_EXPANDED_BYTES:,} bytes (a decompression bomb?); "
+                    "only the first part read"
+                )
                 break
             if inflater.eof:
                 rest = inflater.unused_data

@@ -197,3 +197,47 @@ def test_reading_any_mail_text_never_raises(text):
     result = ndr.read([text], ["m.eml"])
     assert result.ndrs.height == result.records[0]
     assert result.unparsed_counts[0] <= len(split_lines(text))  # CR, LF, CRLF all end lines
+
+
+CONFIG_FRAGMENTS = [
+    "REGEDIT4\r\n",
+    "Windows Registry Editor Version 5.00\r\n",
+    "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIMC\\Parameters]\r\n",
+    '"RelayFlags"=dword:00000002\r\n',
+    '"RelayAllowList"=hex(7):31,00,39,00,\\\r\n  32,00,00,00,00,00\r\n',
+    '"X"=hex:zz,01\r\n',
+    '"S"="a\\\\b"\r\n',
+    "[-HKEY_LOCAL_MACHINE\\x]\r\n",
+    '"V"=-\r\n',
+    "Key Name: SYSTEM\\CurrentControlSet\\Services\\MSExchangeIMC\\Parameters\r\n",
+    "Last Write Time: 12/2/97 - 5:20 PM\r\n",
+    "Value 0\r\n  Name: RelayFlags\r\n  Type: REG_DWORD\r\n  Data: 0x2\r\n",
+    "    RelayFlags    REG_DWORD    0x2\r\n",
+    "time,component,setting,old,new,note\r\n",
+    "2000-05-16 09:00,IMS,reroute,a,b,c\r\n",
+    '"unterminated,\r\n',
+    "12/2/97\t5:27:29 PM\tDrWatson\tError\tNone\t4097\tN/A\tEXCHSRV\tThe application\r\n",
+    "Level,Date and Time,Source,Event ID,Task Category\r\n",
+    "Display Name,E-mail Addresses\r\n",
+    'Ann,"SMTP:ann@x.example%X400:c=US"\r\n',
+    "\x00",
+    "é",
+    ",",
+    "\t",
+    "\r\n",
+]
+config_texts = st.lists(
+    st.one_of(st.sampled_from(CONFIG_FRAGMENTS), st.text(max_size=6)), max_size=25
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(config_texts, st.sampled_from(["registry", "changelog", "eventlog", "directory"]))
+def test_reading_any_configuration_text_never_raises(text, fmt):
+    # A fuzz target for the registry, event-log, change-log and directory readers:
+    # whatever the text, they read what they can and account for every line.
+    item = Evidence(source="evidence.txt", path=None, format=fmt, text=text)  # type: ignore[arg-type]
+    frames = read_evidence([item])
+    (entry,) = frames.inputs.to_dicts()
+    assert entry["records"] + entry["unparsed"] <= max(entry["lines"], 1)
+    assert frames.unparsed.height == entry["unparsed"]

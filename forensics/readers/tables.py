@@ -29,15 +29,17 @@ class TableResult:
 
 
 def _line_count(text: str) -> int:
-    return (
-        len(text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")) if text else 0
-    )
+    """Lines as the rest of the tool counts them (ingest.split_lines): a last line
+    without its newline counts, and so does a blank line at the end."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """(first line, cells) of each CSV record, the header row included. A quote left
-    open stops the reading: the record it opens and everything after it come back
-    as one record with no cells, which readers count as unparsed."""
+def _records(text: str) -> list[tuple[int, list[str] | None]]:
+    """(first line, cells) of each CSV record, the header row included; blank lines
+    come back with no cells. A quote left open stops the reading: the record it
+    opens and everything after it come back as one record with cells None, which
+    readers count as unparsed."""
     text = text.lstrip("\ufeff")
     header = text.split("\n", 1)[0]
     # Exports use commas, or semicolons (European locales), or tabs.
@@ -50,7 +52,7 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
             out.append((start, cells))
             start = reader.line_num + 1
     except csv.Error:
-        out.append((start, []))  # an unterminated quote (or worse) from here on
+        out.append((start, None))  # an unterminated quote (or worse) from here on
     return out
 
 
@@ -90,14 +92,15 @@ class _Tally:
         self._rows_at, self._bad_at = len(self.rows), len(self.bad)
 
     def usable(
-        self, records: list[tuple[int, list[str]]], source: str, text: str
+        self, records: list[tuple[int, list[str] | None]], source: str, text: str
     ) -> Iterator[tuple[int, list[str]]]:
-        """The records that have cells; the one a quote left open is counted."""
+        """The records that have cells (blank lines are skipped); the one a quote left
+        open is counted as unparsed."""
         for line, cells in records:
-            if cells:
-                yield line, cells
-            else:
+            if cells is None:
                 self.bad.append(_damaged(source, line, text))
+            elif cells:
+                yield line, cells
 
     def result(self, frame: pl.DataFrame, schema: pl.Schema) -> TableResult:
         unparsed = pl.DataFrame(self.bad, schema=dict(frames.UNPARSED))
@@ -117,7 +120,7 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
     for item in items:
         text = item.text or ""
         table = _records(text)
-        header = [c.strip().lower() for c in table[0][1]] if table else []
+        header = [c.strip().lower() for c in (table[0][1] or [])] if table else []
         for line, cells in tally.usable(table[1:], item.source, text):
             if not any(c.strip() for c in cells):
                 continue
@@ -200,7 +203,7 @@ def read_directories(items: list[Evidence]) -> TableResult:
     for item in items:
         text = item.text or ""
         table = _records(text)
-        header = [c.strip().lower() for c in table[0][1]] if table else []
+        header = [c.strip().lower() for c in (table[0][1] or [])] if table else []
         address_cols = [i for i, c in enumerate(header) if c in g.ADDRESS_COLUMNS]
         name_col = next((i for i, c in enumerate(header) if c in _NAME_COLUMNS), None)
         class_col = next((i for i, c in enumerate(header) if c in _CLASS_COLUMNS), None)
@@ -281,7 +284,7 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
     for item in items:
         text = item.text or ""
         table = _records(text)
-        first = [c.strip().lower() for c in table[0][1]] if table else []
+        first = [c.strip().lower() for c in (table[0][1] or [])] if table else []
         modern = bool(first) and first[0] == "level"
         has_header = modern or (bool(first) and first[0] == "date")
         header = first if has_header else list(_NT4_COLUMNS)

@@ -49,8 +49,9 @@ def document(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> dict[str, Any]:
+    # DESIGN's keys, and the note that says why a file was skipped or only partly read.
     inputs = frames.inputs.sort("path").select(
-        "path", "sha256", "bytes", "format", "records", "unparsed"
+        "path", "sha256", "bytes", "format", "records", "unparsed", "note"
     )
     recipients = frames.recipients
     by_severity = {s: sum(f.severity == s for f in found) for s in SEVERITIES}

@@ -29,10 +29,18 @@ EVIDENCE_ROWS = 6
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
+# A cell that starts like a formula would run as one when the table is pasted into
+# a spreadsheet: a leading quote keeps it text (the usual CSV-injection defence).
+_FORMULA_START = ("=", "+", "-", "@")
+
+
 def md(value: Any) -> str:
-    """Text made literal for Markdown (and a table cell): specials escaped, one line."""
-    text = "" if value is None else str(value)
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Text made literal for Markdown (and a table cell): specials escaped, one line,
+    no formula."""
+    text = " ".join(("" if value is None else str(value)).split())
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return _SPECIAL.sub(r"\\\1", text)
 
 
 _ENV = jinja2.Environment(
