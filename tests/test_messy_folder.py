@@ -15,6 +15,8 @@ from pathlib import Path
 
 import polars as pl
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from forensics import discover
 from forensics.cli import cli
@@ -45,6 +47,9 @@ def _valid(root: Path) -> None:
     (root / "L0000100.LOG.gz").write_bytes(gzip.compress(medium))
     (root / "L0000101.LOG").write_bytes(b"\xff\xfe" + medium.decode("cp1252").encode("utf-16-le"))
     (root / "L0000102.LOG").write_bytes(AUTH_LOG.encode())
+    # The same session in UTF-8 with an accented name, beside the cp1252 and UTF-16 ones.
+    utf8 = medium.decode("cp1252").replace("john@", "rené@").encode("utf-8")
+    (root / "L0000103.LOG").write_bytes(utf8)
     shutil.copy(FIXTURES / "postfix" / "relay.log", root / "mail.log")
     shutil.copy(FIXTURES / "ndr" / "exchange55_relay_refused.eml", root / "bounce.eml")
     shutil.copy(
@@ -163,3 +168,52 @@ def test_unparsed_lines_keep_their_file_and_line(tmp_path):
     frames = ingest([tmp_path])
     assert frames.unparsed.select("source", "line").rows() == [("half.LOG", 2)]
     assert frames.inputs.select(pl.col("unparsed")).item() == 1
+
+
+PIECES = [
+    (IMS_FIXTURES / "inbound_medium.LOG").read_bytes(),
+    (FIXTURES / "postfix" / "relay.log").read_bytes(),
+    (FIXTURES / "ndr" / "exchange55_relay_refused.eml").read_bytes(),
+    b"\x00\x01\x02\xff" * 64,
+    b"",
+    "é\u2028".encode(),
+]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(range(len(PIECES))),
+            st.integers(0, 400),  # where to cut the piece (0: keep it whole)
+            st.sampled_from(["plain", "gzip", "bzip2", "utf-16"]),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_any_generated_folder_is_read_without_error(tmp_path, files):
+    # A fuzz target over whole folders: pieces of real evidence, cut anywhere,
+    # compressed or re-encoded. Never a traceback; every file listed; lines add up.
+    root = tmp_path / f"f{abs(hash(tuple(files)))}"
+    root.mkdir()
+    for n, (piece, cut, how) in enumerate(files):
+        data = PIECES[piece][:-cut] if cut else PIECES[piece]
+        if how == "gzip":
+            data = gzip.compress(data)[: len(data) or None]
+        elif how == "bzip2":
+            data = bz2.compress(data)
+        elif how == "utf-16":
+            data = b"\xff\xfe" + data.decode("latin-1").encode("utf-16-le")
+        (root / f"file{n}.LOG").write_bytes(data)
+    frames = ingest([root])
+    assert sorted(frames.inputs["path"].to_list()) == sorted(
+        f"file{n}.LOG" for n in range(len(files))
+    )
+    for entry in frames.inputs.to_dicts():
+        assert entry["records"] + entry["unparsed"] <= max(entry["lines"], 1)
+    per_file = frames.unparsed.group_by("source").len()
+    counted = dict(frames.inputs.select("path", "unparsed").iter_rows())
+    assert all(counted[source] == n for source, n in per_file.iter_rows())
