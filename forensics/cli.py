@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 import sys
 import traceback
 from pathlib import Path
@@ -142,9 +143,42 @@ def _reading_options(func: Any) -> Any:
     )(func)
 
 
-def _read(paths: tuple[Path, ...], **options: Any) -> Frames:
+# A progress bar only where a person watches (stderr a terminal) and the input is
+# large enough for the wait to be noticed.
+PROGRESS_FROM_BYTES = 20 * 1024 * 1024
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _bytes_below(paths: tuple[Path, ...]) -> int:
+    """The size of the regular files under ``paths`` (a cheap walk: stat, no reads)."""
+    total = 0
+    for path in paths:
+        if path.is_file():
+            total += path.stat().st_size
+            continue
+        for folder, _dirs, files in os.walk(path):
+            for name in files:
+                try:
+                    st = os.lstat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                total += st.st_size if stat.S_ISREG(st.st_mode) else 0
+    return total
+
+
+def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frames:
     try:
-        frames = ingest(paths, **options)
+        total = _bytes_below(paths) if not quiet and _stderr_is_terminal() else 0
+        if total >= PROGRESS_FROM_BYTES:
+            with click.progressbar(
+                length=total, label="Reading evidence", file=sys.stderr, show_pos=False
+            ) as bar:
+                frames = ingest(paths, progress=bar.update, **options)
+        else:
+            frames = ingest(paths, **options)
     except NoInputError as exc:
         raise InputError(f"{exc}; check the path") from exc
     summary = summarize(frames)
@@ -305,7 +339,7 @@ def analyze(
     """
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}; swap them")
-    frames = _read(paths, **options)
+    frames = _read(paths, quiet=quiet, **options)
     summary = summarize(frames)
     found = rules.evaluate(frames, since=since, until=until)
     to_stderr = json_out == "-"

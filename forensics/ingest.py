@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,9 +144,11 @@ def read_evidence(
     engine: Engine = "fast",
     local_domains: Iterable[str] = (),
     year: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Frames:
     """Evidence (a list, or discovery still under way) -> frames. ``year``: the year
-    of the first line of yearless syslog files (default: from the files' times)."""
+    of the first line of yearless syslog files (default: from the files' times).
+    ``progress`` is told the size of every file as it has been read."""
     seen: list[Evidence] = []
     batches: list[Future[_Batch]] = []
     with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="parse") as worker:
@@ -154,6 +156,8 @@ def read_evidence(
         size = 0
         for item in items:
             seen.append(item)
+            if progress is not None:
+                progress(item.size)
             if item.format != "ims":
                 continue
             batch.append(item)
@@ -251,6 +255,7 @@ def ingest(
     directories: Iterable[str | Path] = (),
     changelogs: Iterable[str | Path] = (),
     year: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Frames:
     """Paths -> frames. ``directories`` and ``changelogs`` are files read as that
     format whatever their content looks like (and not a second time if they also
@@ -275,4 +280,5 @@ def ingest(
         engine=engine,
         local_domains=local_domains,
         year=year,
+        progress=progress,
     )

@@ -267,3 +267,16 @@ def test_rules_lists_every_rule_with_its_kb():
         assert f"\n{rule}\n" in f"\n{result.output}"
     for kb in ("Q168781", "Q256856", "Q206968", "Q243045", "Q179289"):
         assert kb in result.output
+
+
+def test_a_progress_bar_only_for_a_person_and_a_large_input(tmp_path, monkeypatch):
+    from forensics import cli as cli_module
+
+    monkeypatch.setattr(cli_module, "PROGRESS_FROM_BYTES", 1)
+    out = tmp_path / "r.html"
+    quiet_pipe = run("analyze", SCENARIO, "-o", out)
+    assert "Reading evidence" not in quiet_pipe.stderr  # stderr is not a terminal
+    monkeypatch.setattr(cli_module, "_stderr_is_terminal", lambda: True)
+    watched = run("analyze", SCENARIO, "-o", out)
+    assert watched.exit_code == EXIT_OK and "Reading evidence" in watched.stderr
+    assert "Reading evidence" not in run("analyze", SCENARIO, "-o", out, "-q").stderr
