@@ -146,7 +146,13 @@ def read(
         ),
         frames.UNPARSED,
     )
-    events = _events(df.filter(pl.col("_header") & pl.col("_postfix")), engine)
+    # Only Postfix's own lines make sessions; the raw text is no longer needed (the
+    # message is its own column), and memory is what a million lines cost.
+    postfix_rows = df.filter(pl.col("_header") & pl.col("_postfix")).drop(
+        "text", "mon", "day", "hh", "mi", "ss", "ry", "rmo", "rd", "rhh", "rmi", "rss"
+    )
+    del df, lines, head
+    events = _events(postfix_rows, engine)
     back = {fid: i for fid, i in enumerate(order)}
     records, bad, total = [0] * n, [0] * n, [0] * n
     for fid in range(n):
@@ -177,7 +183,9 @@ def _per_fid(frame: pl.DataFrame, n: int) -> list[int]:
 def _on(df: pl.DataFrame, daemons: tuple[str, ...], grammar, engine: Engine) -> pl.DataFrame:
     """The rows of ``daemons`` whose message matches ``grammar``, with its fields."""
     rows = df.filter(pl.col("daemon").is_in(daemons))
-    found = extract(rows["msg"], grammar, engine)
+    # Most rows are other kinds of message: no fallback to pyparsing for them (that
+    # would be a per-row loop); the differential tests hold the twin to pyparsing.
+    found = extract(rows["msg"], grammar, engine, fallback=False)
     return pl.concat([rows, found.drop("error")], how="horizontal").filter(pl.col("matched"))
 
 
@@ -525,7 +533,7 @@ def _outbound(deliveries: pl.DataFrame, engine: Engine) -> list[pl.DataFrame]:
     )
     if out.height == 0:
         return []
-    said = extract(out["detail"], g.SAID, engine)
+    said = extract(out["detail"], g.SAID, engine, fallback=False)  # most details are no reply
     out = pl.concat([out, said.select("said")], how="horizontal").with_columns(
         pl.col("said").str.extract(g.IN_REPLY_SPLIT, 1).alias("_said"),
         pl.col("said").str.extract(g.IN_REPLY_SPLIT, 2).alias("_in_reply_to"),
