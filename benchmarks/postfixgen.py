@@ -153,6 +153,11 @@ class PostfixWriter:
             )
         self._log(t + dt.timedelta(seconds=2), "qmgr", 1200, f"{qid}: removed")
 
+    @property
+    def pending(self) -> int:
+        """Lines added so far."""
+        return len(self._lines)
+
     def write(self, path: Path) -> Truth:
         """The log, lines in time order (several sessions interleave, as in syslog)."""
         lines, second, n = [], None, 0
