@@ -10,8 +10,18 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from benchmarks.imsgen import ImsWriter, LogFolder, Truth
+from benchmarks.imsgen import ImsWriter, LogFolder, Session, Truth
 from benchmarks.samples import Site
+
+
+def mixed_session(site: Site, rng: random.Random, t: dt.datetime) -> Session:
+    """A day's traffic in one draw: inbound mail (a tenth refused as relaying),
+    outbound mail, internal clients sending through the server."""
+    if rng.random() < 0.6:
+        return site.inbound(t, refusal="Relaying is prohibited" if rng.random() < 0.1 else None)
+    if rng.random() < 0.5:
+        return site.outbound(t)
+    return site.client(t, f"192.168.1.{rng.randint(2, 250)}", accepted=rng.random() < 0.7)
 
 
 def write_folder(out: Path, files: int, seed: int = 1) -> Truth:
@@ -22,12 +32,7 @@ def write_folder(out: Path, files: int, seed: int = 1) -> Truth:
     t = dt.datetime(2000, 5, 1)
     for i in range(files):
         t += dt.timedelta(seconds=rng.randint(1, 40))
-        if rng.random() < 0.6:
-            s = site.inbound(t, refusal="Relaying is prohibited" if rng.random() < 0.1 else None)
-        elif rng.random() < 0.5:
-            s = site.outbound(t)
-        else:
-            s = site.client(t, f"192.168.1.{rng.randint(2, 250)}", accepted=rng.random() < 0.7)
+        s = mixed_session(site, rng, t)
         s.maximum = (i // 1000) % 10 == 9  # one block of files in ten at Maximum logging
         folder.write(writer, [s])
     return folder.truth

@@ -1,5 +1,5 @@
-"""A large Postfix mail.log: a steady mix of inbound mail (a tenth of it refused as
-relaying), outbound mail and internal clients relaying, as one file.
+"""A large Postfix mail.log: the benchmark's IMS traffic mix (ims_folder.mixed_session)
+as one Postfix log.
 
 python -m benchmarks.postfix_log OUT [--lines 1000000] [--seed 1]
 """
@@ -11,6 +11,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
+from benchmarks.ims_folder import mixed_session
 from benchmarks.imsgen import Truth
 from benchmarks.postfixgen import PostfixWriter
 from benchmarks.samples import Site, address_of
@@ -23,15 +24,7 @@ def write_log(path: Path, lines: int, seed: int = 1) -> Truth:
     t = dt.datetime(2000, 5, 1)
     while writer.pending < lines:
         t += dt.timedelta(seconds=rng.randint(1, 6))
-        pick = rng.random()
-        if pick < 0.55:
-            refused = "Relaying is prohibited" if rng.random() < 0.1 else None
-            writer.add(site.inbound(t, refusal=refused))
-        elif pick < 0.8:
-            writer.add(site.outbound(t))
-        else:
-            ip = f"192.168.1.{rng.randint(2, 250)}"
-            writer.add(site.client(t, ip, accepted=rng.random() < 0.7))
+        writer.add(mixed_session(site, rng, t))
     return writer.write(path)
 
 

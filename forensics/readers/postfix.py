@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import polars as pl
 
@@ -265,15 +266,12 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         ).alias("_session")
     )
     parts: list[pl.DataFrame] = []
-    sess = pl.col("_session")
+    inbound = partial(_event, session=pl.col("_session"), direction="inbound", order=pl.col("_g"))
     # connect / disconnect
     connects = _on(smtpd, ("smtpd",), g.CONNECT, engine)
     parts.append(
-        _event(
+        inbound(
             connects,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=0,
             kind="connect",
             arg=_peer(),
@@ -281,11 +279,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     )
     disconnects = _on(smtpd, ("smtpd",), g.DISCONNECT, engine)
     parts.append(
-        _event(
+        inbound(
             disconnects,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=9,
             kind="disconnect",
         )
@@ -304,11 +299,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         "_session", keep="first", maintain_order=True
     )
     parts.append(
-        _event(
+        inbound(
             first_helo,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=1,
             kind="command",
             verb="HELO",
@@ -317,11 +309,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     )
     mail_ok = rejects.filter(pl.col("cmd") != "MAIL")
     parts.append(
-        _event(
+        inbound(
             mail_ok,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=2,
             kind="command",
             verb="MAIL",
@@ -329,11 +318,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
     )
     parts.append(
-        _event(
+        inbound(
             mail_ok,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=3,
             kind="reply",
             code=pl.lit(250),
@@ -342,11 +328,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     )
     rcpt_rejects = rejects.filter(pl.col("cmd") == "RCPT")
     parts.append(
-        _event(
+        inbound(
             rcpt_rejects,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=4,
             kind="command",
             verb="RCPT",
@@ -355,11 +338,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     )
     other_rejects = rejects.filter(pl.col("cmd") != "RCPT")
     parts.append(
-        _event(
+        inbound(
             other_rejects,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=4,
             kind="command",
             verb=pl.col("cmd"),
@@ -369,11 +349,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
     )
     parts.append(
-        _event(
+        inbound(
             rejects,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=5,
             kind="reply",
             code=pl.col("r_code"),
@@ -385,11 +362,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     clients = _on(smtpd, ("smtpd",), g.CLIENT, engine)
     authed = clients.filter(pl.col("sasl_username").is_not_null() & (pl.col("sasl_username") != ""))
     parts.append(
-        _event(
+        inbound(
             authed,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=1,
             kind="command",
             verb="AUTH",
@@ -397,11 +371,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
     )
     parts.append(
-        _event(
+        inbound(
             authed,
-            session=sess,
-            direction="inbound",
-            order=pl.col("_g"),
             sub=1,
             kind="reply",
             code=pl.lit(235),
@@ -435,10 +406,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         pl.col("_csrc").alias("source"), pl.col("_cline").alias("line"), pl.col("_cts").alias("ts")
     )
     parts.append(
-        _event(
+        inbound(
             with_sender,
-            session=sess,
-            direction="inbound",
             order=pl.col("_cg"),
             sub=2,
             kind="command",
@@ -447,10 +416,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
     )
     parts.append(
-        _event(
+        inbound(
             with_sender,
-            session=sess,
-            direction="inbound",
             order=pl.col("_cg"),
             sub=3,
             kind="reply",
@@ -458,10 +425,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
     )
     parts.append(
-        _event(
+        inbound(
             accepted,
-            session=sess,
-            direction="inbound",
             order=pl.col("_cg"),
             sub=pl.col("_k") + 10,
             kind="command",
@@ -471,10 +436,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
     )
     parts.append(
-        _event(
+        inbound(
             accepted,
-            session=sess,
-            direction="inbound",
             order=pl.col("_cg"),
             sub=pl.col("_k") + 11,
             kind="reply",
@@ -483,10 +446,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
     )
     parts.append(
-        _event(
+        inbound(
             with_sender,
-            session=sess,
-            direction="inbound",
             order=pl.col("_cg"),
             sub=1_000_000,
             kind="command",
@@ -494,10 +455,8 @@ def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
     )
     parts.append(
-        _event(
+        inbound(
             with_sender,
-            session=sess,
-            direction="inbound",
             order=pl.col("_cg"),
             sub=1_000_001,
             kind="reply",
@@ -540,7 +499,7 @@ def _outbound(deliveries: pl.DataFrame, engine: Engine) -> list[pl.DataFrame]:
         pl.col("detail").str.strip_suffix(")").alias("_detail"),
     )
     out = _reply_parts(out, "_said", engine)
-    sess, o = pl.col("_session"), pl.col("_g")
+    outbound = partial(_event, session=pl.col("_session"), direction="outbound", order=pl.col("_g"))
     first = out.unique("_session", keep="first", maintain_order=True)
     sent = pl.col("status") == "sent"
     at_rcpt = pl.col("_in_reply_to").str.starts_with("RCPT").fill_null(False)
@@ -549,80 +508,56 @@ def _outbound(deliveries: pl.DataFrame, engine: Engine) -> list[pl.DataFrame]:
     talked = out.filter(sent | pl.col("r_code").is_not_null())
     ok = pl.lit(250)
     parts = [
-        _event(
+        outbound(
             first,
-            session=sess,
-            direction="outbound",
-            order=o,
             sub=0,
             kind="connect",
             arg=pl.col("_peer"),
         ),
-        _event(
+        outbound(
             first.filter(pl.col("_sender").is_not_null()),
-            session=sess,
-            direction="outbound",
-            order=o,
             sub=1,
             kind="command",
             verb="MAIL",
             arg=pl.concat_str([pl.lit("FROM:<"), pl.col("_sender"), pl.lit(">")]),
         ),
-        _event(
+        outbound(
             first.filter(pl.col("_sender").is_not_null()),
-            session=sess,
-            direction="outbound",
-            order=o,
             sub=2,
             kind="reply",
             code=pl.when(at_mail).then(pl.col("r_code")).otherwise(ok),
             text=pl.when(at_mail).then(pl.col("r_text")),
         ),
-        _event(
+        outbound(
             talked,
-            session=sess,
-            direction="outbound",
-            order=o,
             sub=3,
             kind="command",
             verb="RCPT",
             arg=pl.concat_str([pl.lit("TO:<"), pl.col("to_addr"), pl.lit(">")]),
         ),
-        _event(
+        outbound(
             talked,
-            session=sess,
-            direction="outbound",
-            order=o,
             sub=4,
             kind="reply",
             code=pl.when(at_rcpt | at_mail).then(pl.col("r_code")).otherwise(ok),
             status=pl.when(at_rcpt | at_mail).then(pl.col("r_status")).otherwise(pl.col("dsn")),
             text=pl.when(at_rcpt | at_mail).then(pl.col("r_text")).otherwise(pl.col("_detail")),
         ),
-        _event(
+        outbound(
             talked.filter(sent | at_data),
-            session=sess,
-            direction="outbound",
-            order=o,
             sub=5,
             kind="command",
             verb="DATA",
         ),
-        _event(
+        outbound(
             talked.filter(sent | at_data),
-            session=sess,
-            direction="outbound",
-            order=o,
             sub=6,
             kind="reply",
             code=pl.when(at_data).then(pl.col("r_code")).otherwise(ok),
             text=pl.when(at_data).then(pl.col("r_text")).otherwise(pl.col("_detail")),
         ),
-        _event(
+        outbound(
             out.filter(~sent & pl.col("r_code").is_null()),
-            session=sess,
-            direction="outbound",
-            order=o,
             sub=7,
             kind="note",
             text=pl.col("_detail"),
