@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from forensics.discover import Evidence
 from forensics.ingest import read_evidence, split_lines
 from forensics.lineparse import extract, matches
-from grammars import evidence_csv, exchange, ims, postfix, registry, smtp
+from grammars import evidence_csv, exchange, ims, postfix, registry, smtp, transcript
 
 EXTRACTORS = [
     ims.LINE,
@@ -38,6 +38,7 @@ EXTRACTORS = [
     exchange.LINE,
     exchange.COMMAND,
     exchange.REPLY,
+    transcript.LINE,
 ]
 DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 

@@ -211,7 +211,7 @@ class Context:
         ``domain_origin``."""
         recipients = self._window(self.frames.recipients)
         sessions = self.frames.sessions.select(
-            "session", "remote_host", "auth_user", "data_accepted", "local_host", "helo"
+            "session", "remote_host", "auth_user", "data_accepted", "outcome", "local_host", "helo"
         )
         out = recipients.join(sessions, on="session", how="left", maintain_order="left")
         out = out.with_columns(ipv4_int(pl.coalesce("remote_ip", "remote_host")).alias("ip"))

@@ -23,9 +23,12 @@ def evaluate(ctx: Context) -> list[Finding]:
     if not ctx.local_known:
         return []
     attempts = ctx.relay_attempts()
+    # Accepted RCPTs whose message went through, and those of a session that stopped
+    # before DATA (a relay test typed by hand stops there): both show the server
+    # would relay; a refused DATA does not count.
     relayed = attempts.filter(
         pl.col("accepted").fill_null(False)
-        & pl.col("data_accepted").fill_null(False)
+        & pl.col("outcome").is_in(["delivered", "partial", "incomplete"])
         & pl.col("auth_user").is_null()
         & pl.col("allow_entry").is_null()
     )
@@ -43,7 +46,9 @@ def evaluate(ctx: Context) -> list[Finding]:
     for group, rows in by_group(relayed.with_columns(client_group().alias("group")), "group"):
         first, last = rows["ts"].min(), rows["ts"].max()
         flags, flags_row = ctx.relayflags(last)
-        public = not bool(rows["private"].all())
+        known = rows.filter(pl.col("ip").is_not_null())
+        public = known.height > 0 and not bool(known["private"].all())
+        data = bool(rows["data_accepted"].fill_null(False).any())
         if ctx.registry_seen is None:
             relayflags_cause = (
                 "no registry snapshot was given; export MSExchangeIMC\\Parameters and check "
@@ -63,8 +68,13 @@ def evaluate(ctx: Context) -> list[Finding]:
         facts = {
             "who": group if clients == 1 else f"{plural(clients, 'client')} in {group}",
             "domains": plural(rows["rcpt_domain"].n_unique(), "outside domain"),
-            "client_kind": ("public" if public else "private")
+            "client_kind": ("public" if public else "private" if known.height else "unknown")
             + (" address" if clients == 1 else " addresses"),
+            "data_text": (
+                ", with the message data,"
+                if data
+                else " (no message data followed: a relay test stops there)"
+            ),
             "allow_text": ", in no RelayAllowList entry" if ctx.allow_entries.height else "",
             "sessions": plural(rows["session"].n_unique(), "session"),
             "relayflags_cause": relayflags_cause,
@@ -73,6 +83,7 @@ def evaluate(ctx: Context) -> list[Finding]:
             "domains_known": ctx.domains_given,
             "registry": ctx.registry_seen is not None,
             "public": public,
+            "data": data,
         }
         results.append(
             make(
@@ -83,7 +94,7 @@ def evaluate(ctx: Context) -> list[Finding]:
                 last=last,
                 facts=facts,
                 seen=seen,
-                metrics={"public": 1.0 if public else 0.0},
+                metrics={"public": 1.0 if public else 0.0, "data": 1.0 if data else 0.0},
                 evidence=[cited(rows, rcpt_text())],
             )
         )
