@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from forensics import __version__, findings, rules
+from forensics import dataset as fleet
 from forensics.discover import NoInputError, discover
 from forensics.errors import (
     EXIT_CODES,
@@ -217,25 +218,45 @@ def _echo_summary(summary: Summary, *, err: bool = False) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the Parquet frames (created if needed).",
 )
-def parse(paths: tuple[Path, ...], out: Path, **options: Any) -> None:
+@click.option(
+    "--dataset",
+    is_flag=True,
+    help="Write a hive-partitioned dataset (by host and day) that parse runs on other "
+    "machines can add to, and that analyze reads as a whole.",
+)
+@click.option(
+    "--host",
+    metavar="NAME",
+    help="With --dataset: the host partition (default: the name of the first PATH).",
+)
+def parse(
+    paths: tuple[Path, ...], out: Path, dataset: bool, host: str | None, **options: Any
+) -> None:
     """Read the evidence into tables (Parquet), one file per frame.
 
     \b
     Example:
       smtp-forensics parse evidence/ --out frames/
       python -c "import polars as pl; print(pl.read_parquet('frames/sessions.parquet'))"
+      smtp-forensics parse logs/mx1/ --out dataset/ --dataset    (one run per server)
 
     Writes events, sessions, recipients, inputs (every file with its SHA-256) and
     unparsed (every line that could not be read, with file and line number).
     """
     frames = _read(paths, **options)
     try:
-        written = frames.write_parquet(out)
+        if dataset:
+            written = fleet.write(frames, out, host or paths[0].resolve().name)
+        else:
+            written = frames.write_parquet(out)
     except OSError as exc:
         raise OutputError(
             f"cannot write frames to {out}: {exc.strerror or exc}; choose another --out"
         ) from exc
     _echo_summary(summarize(frames))
+    if dataset:
+        click.echo(f"wrote {len(written)} files into the dataset {out}")
+        return
     for path in written:
         rows = getattr(frames, path.stem).height
         click.echo(f"wrote {path} ({rows:,} rows)")
@@ -312,6 +333,13 @@ _TIME_FORMATS = [
     type=click.Choice(SEVERITIES),
     help="Exit with 1 when a finding of this severity or worse exists (for scripts and CI).",
 )
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    metavar="NAME",
+    help="With a dataset written by parse --dataset: analyse this host only (repeatable).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the report's path.")
 def analyze(
     paths: tuple[Path, ...],
@@ -321,6 +349,7 @@ def analyze(
     since: dt.datetime | None,
     until: dt.datetime | None,
     fail_on: str | None,
+    hosts: tuple[str, ...],
     quiet: bool,
     **options: Any,
 ) -> None:
@@ -333,13 +362,21 @@ def analyze(
       smtp-forensics analyze evidence/ --markdown postmortem.md
       smtp-forensics analyze L0000042.LOG --local-domain example.com --json - | jq .findings
       smtp-forensics analyze evidence/ --since 2000-05-16 --until '2000-05-16 18:00'
+      smtp-forensics analyze dataset/ --host mx1   (frames written by parse --dataset)
 
     Exit 0 whatever was found; 1 with --fail-on when a finding at or above that
     severity exists.
     """
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}; swap them")
-    frames = _read(paths, quiet=quiet, **options)
+    if len(paths) == 1 and fleet.is_dataset(paths[0]):
+        # Frames parsed before, maybe on other machines.
+        if hosts and not set(map(fleet.host_name, hosts)) <= set(fleet.hosts(paths[0])):
+            known = ", ".join(fleet.hosts(paths[0]))
+            raise UsageError(f"--host {', '.join(hosts)}: not in {paths[0]} (it holds {known})")
+        frames = fleet.load(paths[0], list(hosts) or None)
+    else:
+        frames = _read(paths, quiet=quiet, **options)
     summary = summarize(frames)
     found = rules.evaluate(frames, since=since, until=until)
     to_stderr = json_out == "-"

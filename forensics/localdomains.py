@@ -87,12 +87,18 @@ def find(
         .then(pl.lit("inbound mail accepted for it, and it is the server's own domain"))
         .otherwise(pl.lit("inbound mail accepted for it, and outbound mail is sent from it")),
     )
-    rank = {"option": 0, "directory": 1, "inferred": 2}
     parts = [frames.conform(f, frames.DOMAINS) for f in (option, listed, inferred)]
+    return strongest(pl.concat(parts))
+
+
+def strongest(domains: pl.DataFrame) -> pl.DataFrame:
+    """One row per domain: the strongest origin (option, then directory, then inferred)."""
+    rank = {"option": 0, "directory": 1, "inferred": 2}
     return (
-        pl.concat(parts)
-        .with_columns(pl.col("origin").replace_strict(rank, return_dtype=pl.UInt8).alias("_rank"))
-        .sort("domain", "_rank")
+        domains.with_columns(
+            pl.col("origin").replace_strict(rank, return_dtype=pl.UInt8).alias("_rank")
+        )
+        .sort("domain", "_rank", "source", nulls_last=True)
         .unique("domain", keep="first", maintain_order=True)
         .drop("_rank")
     )

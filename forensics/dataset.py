@@ -1,0 +1,115 @@
+"""Frames as a hive-partitioned Parquet dataset, so that a fleet's logs can be parsed
+in parallel elsewhere (one ``parse`` per server or per day, on as many machines as
+there are) and analysed together.
+
+Layout: ``DIR/<frame>/host=<host>/day=<YYYY-MM-DD>/part-<host>.parquet`` for the
+frames with a time, ``DIR/<frame>/host=<host>/part-<host>.parquet`` for the others.
+``host`` names one ``parse`` run's evidence (by default the name of the folder it
+read); every ``source`` and input ``path`` is prefixed with it, so that files of the
+same name from two servers stay apart. polars, DuckDB and Spark read the folder of
+a frame as one table (``hive_partitioning``); :func:`load` does that for every frame
+and settles what needs all of them at once (the local domains).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from forensics import frames, localdomains
+from forensics.ingest import Frames
+
+# The column that dates each frame's rows (frames without one are partitioned by
+# host only).
+DAY_OF = {
+    "events": "ts",
+    "sessions": "start",
+    "recipients": "ts",
+    "ndrs": "ts",
+    "config": "ts",
+    "service_events": "ts",
+}
+SOURCE_COLUMNS = {"inputs": "path"}  # every other frame cites its file in "source"
+# Session ids are unique within one run only (they are made of file names): prefixed
+# with the host too, or two servers' sessions would merge.
+KEY_COLUMNS = ("session",)
+PARTITIONS = ("host", "day")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def host_name(text: str) -> str:
+    """A partition value safe in a path: letters, digits, dot, dash, underscore."""
+    return _UNSAFE.sub("_", text).strip("._") or "evidence"
+
+
+def is_dataset(path: Path) -> bool:
+    return path.is_dir() and (path / "events").is_dir() and (path / "inputs").is_dir()
+
+
+def write(found: Frames, out: Path, host: str) -> list[Path]:
+    """Write ``found`` into the dataset at ``out`` as host ``host`` (replacing what an
+    earlier run of the same host wrote)."""
+    host = host_name(host)
+    written = []
+    for name, frame in found.as_dict().items():
+        column = SOURCE_COLUMNS.get(name, "source")
+        prefixed = [c for c in (column, *KEY_COLUMNS) if c in frame.columns]
+        frame = frame.with_columns((pl.lit(host + "/") + pl.col(c)).alias(c) for c in prefixed)
+        base = out / name / f"host={host}"
+        for old in base.rglob("*.parquet") if base.exists() else []:
+            old.unlink()
+        if name in DAY_OF:
+            day = pl.col(DAY_OF[name]).dt.strftime("%Y-%m-%d").fill_null("undated")
+            for (value,), part in (
+                frame.with_columns(day.alias("_day"))
+                .partition_by("_day", as_dict=True, maintain_order=True)
+                .items()
+            ):
+                folder = base / f"day={value}"
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"part-{host}.parquet"
+                part.drop("_day").write_parquet(path)
+                written.append(path)
+            if frame.height == 0:  # the schema still travels
+                base.mkdir(parents=True, exist_ok=True)
+                path = base / f"part-{host}.parquet"
+                frame.write_parquet(path)
+                written.append(path)
+        else:
+            base.mkdir(parents=True, exist_ok=True)
+            path = base / f"part-{host}.parquet"
+            frame.write_parquet(path)
+            written.append(path)
+    return written
+
+
+def hosts(root: Path) -> list[str]:
+    return sorted(p.name.removeprefix("host=") for p in (root / "inputs").glob("host=*"))
+
+
+def load(root: Path, only: list[str] | None = None) -> Frames:
+    """Every frame of the dataset at ``root``: of the hosts in ``only``, or of all
+    hosts together (the rules then see one server: give one host per analysis
+    unless the servers share their mail, as the members of one cluster do)."""
+    out = Frames()
+    wanted = {f"host={host_name(h)}" for h in only} if only else None
+    for name, schema in frames.ALL.items():
+        files = sorted((root / name).rglob("*.parquet")) if (root / name).is_dir() else []
+        if wanted is not None:
+            files = [f for f in files if wanted & set(f.relative_to(root / name).parts)]
+        if not files:
+            continue
+        parts = [frames.conform(pl.read_parquet(f), schema) for f in files]
+        table = pl.concat(parts)
+        # Sessions and recipients were built before they were written: the rows only
+        # need a stable order. The events keep the order they were written in.
+        if name != "events":
+            order = [c for c in ("source", "path", "session", "line") if c in table.columns]
+            table = table.sort(order, maintain_order=True) if order else table
+        setattr(out, name, table)
+    # The local domains of all hosts together: the strongest origin of each domain.
+    out.domains = localdomains.strongest(out.domains)
+    out.recipients = localdomains.mark(out.recipients, out.domains)
+    return out
