@@ -515,7 +515,9 @@ def evidence_exchange_local(site: Site, sessions: list[Session], root: Path) -> 
     )
 
 
-def evidence_postfix_smarthost(site: Site, sessions: list[Session], root: Path) -> None:
+def evidence_smarthost(site: Site, sessions: list[Session], root: Path) -> None:
+    """Postfix or Exchange 2013 sending through a provider's relay: the logs and the
+    directory are all the admin collected."""
     ev.gal(site.local_users, root / "directory" / "gal-export.csv")
 
 
@@ -654,11 +656,20 @@ SCENARIOS = [
         log="exchange",
     ),
     Scenario(
+        "exchange2013-smarthost-relay-denied",
+        "Q168781",
+        q168781,
+        None,
+        evidence_smarthost,
+        expect_q168781,
+        log="exchange",
+    ),
+    Scenario(
         "postfix-smarthost-relay-denied",
         "Q168781",
         q168781,
         None,
-        evidence_postfix_smarthost,
+        evidence_smarthost,
         expect_q168781,
         log="postfix",
     ),

@@ -60,3 +60,12 @@ def test_the_exchange_2013_sample_gives_the_finding_of_its_ims_twin():
         (f.rule, f.subject) for f in evaluate(ingest([SAMPLES / "q256856-relay-prohibited-local"]))
     }
     assert found == twin == {("relay-prohibited-local-recipient", "contoso.example")}
+
+
+def test_the_exchange_2013_send_log_gives_the_finding_of_its_ims_twin():
+    folder = SAMPLES / "exchange2013-smarthost-relay-denied"
+    found = {(f.rule, f.subject) for f in evaluate(ingest([folder]))}
+    twin = {
+        (f.rule, f.subject) for f in evaluate(ingest([SAMPLES / "q168781-immediate-outbound-550"]))
+    }
+    assert found == twin == {("immediate-outbound-550", "192.0.2.25")}
