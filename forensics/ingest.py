@@ -21,6 +21,7 @@ from forensics.readers import postfix as postfix_reader
 from forensics.readers import registry as registry_reader
 from forensics.readers import tables
 from forensics.readers import transcript as transcript_reader
+from forensics.readers import w3c as w3c_reader
 from forensics.timeparse import DateOrder
 
 
@@ -183,6 +184,7 @@ def read_evidence(
         ("postfix", lambda chosen: postfix_reader.read(chosen, year=year, engine=engine)),
         ("exchange", lambda chosen: exchange_reader.read(chosen, engine=engine)),
         ("transcript", lambda chosen: transcript_reader.read(chosen, engine=engine)),
+        ("w3c", lambda chosen: w3c_reader.read(chosen, engine=engine)),
     ):
         logs = [item for item in seen if item.format == fmt]
         if not logs:

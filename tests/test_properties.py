@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from forensics.discover import Evidence
 from forensics.ingest import read_evidence, split_lines
 from forensics.lineparse import extract, matches
-from grammars import evidence_csv, exchange, ims, postfix, registry, smtp, transcript
+from grammars import evidence_csv, exchange, ims, postfix, registry, smtp, transcript, w3c
 
 EXTRACTORS = [
     ims.LINE,
@@ -39,6 +39,9 @@ EXTRACTORS = [
     exchange.COMMAND,
     exchange.REPLY,
     transcript.LINE,
+    w3c.fields_grammar(
+        ("date", "time", "c-ip", "cs-username", "cs-method", "cs-uri-query", "sc-status")
+    ),
 ]
 DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 
@@ -115,6 +118,11 @@ FRAGMENTS = [
     '"550 5.7.54 SMTP; Unable to relay",',
     '""',
     "250-EX01 Hello",
+    "2003-05-16 09:00:01 203.0.113.7 ",
+    "OutboundConnectionResponse ",
+    "+TO:+<a@b> ",
+    "550 ",
+    "  ",
 ]
 texts = st.one_of(
     st.text(max_size=60),

@@ -1,0 +1,213 @@
+"""W3C extended logs -> the ``events`` frame, for the SMTP service's records.
+
+Every record is read under the ``#Fields`` in force (web server records too, so that
+every line of an IIS log is accounted for); only SMTP records make events. Exchange
+2000/2003 log a received command as one record: the verb (``cs-method``), its
+argument (``cs-uri-query``, ``+`` for spaces) and our reply code (``sc-status``) but
+not the reply's text, so a relay refusal there is a bare 550 that the reply table
+cannot tell from an unknown recipient: the NDRs or the protocol logs of another
+server must say which. Outbound records carry ``OutboundConnectionCommand`` or
+``OutboundConnectionResponse`` in ``cs-username``. A session is one client address
+from its HELO or EHLO on (the format has no session id). Times are as logged
+(IIS writes UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from forensics import frames
+from forensics.discover import Evidence
+from forensics.lineparse import Engine, extract
+from grammars import tokens
+from grammars import w3c as g
+
+SMTP_VERBS = sorted(tokens.SMTP_VERBS)
+
+
+@dataclass
+class W3cResult:
+    events: pl.DataFrame
+    unparsed: pl.DataFrame
+    records: list[int]
+    unparsed_counts: list[int]
+    lines: list[int]
+
+
+def read(items: list[Evidence], *, engine: Engine = "fast") -> W3cResult:
+    from forensics.ingest import lines_frame
+
+    n = len(items)
+    lines = lines_frame(items).with_columns(
+        pl.lit(pl.Series([i.source for i in items], dtype=pl.String))
+        .gather(pl.col("fid"))
+        .alias("source")
+    )
+    fields = (
+        pl.when(pl.col("text").str.starts_with("#Fields:"))
+        .then(pl.col("text").str.strip_prefix("#Fields:").str.strip_chars(" \t"))
+        .forward_fill()
+        .over("fid")
+    )
+    lines = lines.with_columns(fields.alias("_fields"))
+    data = lines.filter(
+        ~pl.col("text").str.starts_with("#") & (pl.col("text").str.strip_chars(" \t") != "")
+    )
+    parsed_parts, bad_parts = [], []
+    for (layout,), rows in data.partition_by("_fields", as_dict=True, include_key=True).items():
+        if layout is None:
+            bad_parts.append(
+                rows.with_columns(pl.lit("a record before any #Fields line").alias("reason"))
+            )
+            continue
+        grammar = g.fields_grammar(tuple(layout.split()))
+        found = extract(rows["text"], grammar, engine)
+        rows = pl.concat([rows, found.drop("error")], how="horizontal")
+        parsed_parts.append(rows.filter(pl.col("matched")))
+        bad_parts.append(
+            rows.filter(~pl.col("matched")).select(
+                "fid",
+                "source",
+                "line",
+                "text",
+                pl.lit("not as many fields as #Fields names").alias("reason"),
+            )
+        )
+    bad = (
+        pl.concat([b.select("fid", "source", "line", "text", "reason") for b in bad_parts])
+        if bad_parts
+        else None
+    )
+    unparsed = (
+        frames.conform(bad, frames.UNPARSED).with_columns(pl.col("text").str.slice(0, 200))
+        if bad is not None
+        else frames.empty(frames.UNPARSED)
+    )
+    good = pl.concat(parsed_parts, how="diagonal_relaxed") if parsed_parts else None
+    read_n, bad_n, all_n = _counts(good), _counts(bad), _counts(lines)
+    events = _events(good) if good is not None else frames.empty(frames.EVENTS)
+    return W3cResult(
+        events,
+        unparsed.sort("source", "line"),
+        [int(read_n.get(i, 0)) for i in range(n)],
+        [int(bad_n.get(i, 0)) for i in range(n)],
+        [int(all_n.get(i, 0)) for i in range(n)],
+    )
+
+
+def _counts(frame: pl.DataFrame | None) -> dict[int, int]:
+    return (
+        dict(frame.group_by("fid").len().iter_rows()) if frame is not None and frame.height else {}
+    )
+
+
+def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+
+
+def _events(rows: pl.DataFrame) -> pl.DataFrame:
+    method = _col(rows, "cs_method").str.to_uppercase()
+    user = _col(rows, "cs_username")
+    smtp = (
+        _col(rows, "s_sitename").str.starts_with("SMTPSVC").fill_null(False)
+        | method.is_in(SMTP_VERBS).fill_null(False)
+        | user.is_in(["OutboundConnectionCommand", "OutboundConnectionResponse"]).fill_null(False)
+    )
+    rows = rows.filter(smtp)
+    if rows.height == 0:
+        return frames.empty(frames.EVENTS)
+    method = _col(rows, "cs_method").str.to_uppercase()
+    user = _col(rows, "cs_username")
+    query = _col(rows, "cs_uri_query").str.replace_all("+", " ", literal=True).str.strip_chars(" ")
+    query = pl.when(query == "-").then(None).otherwise(query)
+    outbound_reply = user == "OutboundConnectionResponse"
+    outbound = user.str.starts_with("OutboundConnection").fill_null(False)
+    ts = pl.concat_str([_col(rows, "date"), pl.lit(" "), _col(rows, "time")]).str.to_datetime(
+        "%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"
+    )
+    rows = rows.with_columns(
+        ts.alias("ts"),
+        pl.when(outbound).then(pl.lit("outbound")).otherwise(pl.lit("inbound")).alias("direction"),
+        method.alias("_verb"),
+        query.alias("_arg"),
+        outbound_reply.fill_null(False).alias("_oreply"),
+        _col(rows, "sc_status").cast(pl.UInt16, strict=False).alias("_status"),
+        _col(rows, "c_ip").alias("_peer"),
+    )
+    # A session starts at the client's HELO or EHLO, or, outbound, at the remote's
+    # greeting, which comes before our EHLO.
+    greeting = pl.col("_oreply") & pl.col("_arg").str.starts_with("220").fill_null(False)
+    hello = (
+        pl.col("_verb").is_in(["HELO", "EHLO"])
+        & ~pl.col("_oreply")
+        & (pl.col("direction") == "inbound")
+    ) | greeting
+    rows = rows.with_columns(
+        hello.cast(pl.Int32).cum_sum().over("fid", "_peer", "direction").alias("_n")
+    ).with_columns(
+        pl.concat_str(
+            [
+                pl.col("source"),
+                pl.lit("#"),
+                pl.col("direction"),
+                pl.lit("#"),
+                pl.col("_peer").fill_null("?"),
+                pl.lit("#"),
+                pl.col("_n").cast(pl.String),
+            ]
+        ).alias("session")
+    )
+    base = ["source", "line", "ts", "session", "direction"]
+    commands = rows.filter(~pl.col("_oreply")).select(
+        *base,
+        pl.lit("client").alias("actor"),
+        pl.lit("command").alias("kind"),
+        pl.col("_verb").alias("verb"),
+        pl.col("_arg").alias("arg"),
+        pl.lit(1).alias("_k"),
+    )
+    # Inbound: our reply's code is in the same record. Outbound: the remote's reply
+    # is a record of its own, its text in cs-uri-query.
+    replies_in = rows.filter(~pl.col("_oreply") & (pl.col("direction") == "inbound")).select(
+        *base,
+        pl.lit("server").alias("actor"),
+        pl.lit("reply").alias("kind"),
+        pl.col("_status").alias("code"),
+        pl.lit(2).alias("_k"),
+    )
+    replies_out = rows.filter(pl.col("_oreply")).select(
+        *base,
+        pl.lit("server").alias("actor"),
+        pl.lit("reply").alias("kind"),
+        pl.col("_arg").str.extract(r"^([0-9]{3})").cast(pl.UInt16, strict=False).alias("code"),
+        pl.col("_arg")
+        .str.extract(r"^[0-9]{3}[ -]([245]\.[0-9]{1,3}\.[0-9]{1,3}) ")
+        .alias("status"),
+        pl.col("_arg")
+        .str.replace(r"^[0-9]{3}[ -]?(?:[245]\.[0-9]{1,3}\.[0-9]{1,3} )?", "")
+        .alias("text"),
+        pl.lit(2).alias("_k"),
+    )
+    connects = (
+        rows.sort("line")
+        .group_by("session", maintain_order=True)
+        .agg(
+            pl.col("source").first(),
+            pl.col("line").first(),
+            pl.col("ts").first(),
+            pl.col("direction").first(),
+            pl.col("_peer").first().alias("arg"),
+        )
+        .with_columns(pl.lit("connect").alias("kind"), pl.lit(0).alias("_k"))
+    )
+    parts = [connects, commands, replies_in, replies_out]
+    events = pl.concat(
+        [
+            frames.conform(p, frames.EVENTS).with_columns(p["_k"].cast(pl.Int32))
+            for p in parts
+            if p.height
+        ]
+    )
+    return events.sort("session", "line", "_k").drop("_k")

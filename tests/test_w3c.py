@@ -1,0 +1,70 @@
+"""W3C extended logs: Exchange 2000/2003 SMTP records into sessions, and every line
+of the IIS corpus files accounted for."""
+
+from __future__ import annotations
+
+from polars.testing import assert_frame_equal
+
+from forensics.ingest import ingest
+from tests.conftest import CONFORMANCE, CORPUS, FIXTURES, corpus
+
+FIXTURE = FIXTURES / "w3c" / "ex030516.log"
+
+
+def test_exchange_2003_smtp_records_become_sessions():
+    frames = ingest([FIXTURE], local_domains=["contoso.example"])
+    (entry,) = frames.inputs.to_dicts()
+    # 5 directive lines; 11 records; the last record is short of fields.
+    assert (entry["format"], entry["records"], entry["unparsed"], entry["lines"]) == (
+        "w3c",
+        11,
+        1,
+        17,
+    )
+    assert frames.unparsed["line"].to_list() == [17]
+    sessions = frames.sessions.sort("start").to_dicts()
+    assert [(s["direction"], s["remote_ip"], s["outcome"]) for s in sessions] == [
+        ("inbound", "203.0.113.7", "refused"),
+        ("outbound", "192.0.2.25", "refused"),
+    ]
+    assert sessions[0]["helo"] == "mail.partner.example"
+    inbound, outbound = frames.recipients.sort("direction").to_dicts()
+    # Inbound records carry our reply's code only: a 550 without its text is no
+    # relay refusal we could name.
+    assert (inbound["rcpt"], inbound["code"], inbound["text"], inbound["refusal"]) == (
+        "bob@contoso.example",
+        550,
+        None,
+        "other",
+    )
+    assert (outbound["rcpt"], outbound["code"], outbound["status"], outbound["refusal"]) == (
+        "dave@far.example",
+        550,
+        "5.7.1",
+        "relay_denied",
+    )
+
+
+def test_the_iis_corpus_is_read_line_by_line():
+    root = corpus(CORPUS / "w3c" / "plaso-iis")
+    fast, exact = ingest([root]), ingest([root], engine="exact")
+    for name in ("events", "sessions", "unparsed", "inputs"):
+        assert_frame_equal(getattr(fast, name), getattr(exact, name))
+    inputs = fast.inputs
+    assert (inputs["format"] == "w3c").all()
+    lines, unparsed = int(inputs["lines"].sum()), int(inputs["unparsed"].sum())
+    records = int(inputs["records"].sum())
+    CONFORMANCE.append(
+        f"w3c plaso-iis: {len(inputs)} files, {records} records read, {unparsed} of {lines} "
+        "lines unparsed (values with unescaped spaces)"
+    )
+    # Every line is a directive, a record or an unparsed line with its number.
+    directives = sum(
+        1
+        for path in root.iterdir()
+        for line in path.read_text(errors="replace").splitlines()
+        if line.startswith("#")
+    )
+    assert records + unparsed + directives == lines
+    assert fast.sessions.height == 0  # web requests make no SMTP session
+    assert set(fast.unparsed["source"]) <= {"iis10_edge_cases.log"}
