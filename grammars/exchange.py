@@ -33,20 +33,7 @@ def _field(name: str) -> pp.ParserElement:
     return (_QUOTED | _BARE)(name)
 
 
-_STAMP = (
-    pp.Regex(r"[0-9]{4}")("y")
-    + pp.Literal("-")
-    + pp.Regex(r"[0-9]{2}")("mo")
-    + pp.Literal("-")
-    + pp.Regex(r"[0-9]{2}")("d")
-    + pp.Literal("T")
-    + pp.Regex(r"[0-9]{2}")("hh")
-    + pp.Literal(":")
-    + pp.Regex(r"[0-9]{2}")("mi")
-    + pp.Literal(":")
-    + pp.Regex(r"[0-9]{2}")("ss")
-    + pp.Regex(r"(?:\.[0-9]{1,7})?Z?")
-)
+_STAMP = t.iso_stamp()
 _ENDPOINT = pp.Regex(r"[^,]*")
 LINE = compile_grammar(
     "exchange-protocol-line",

@@ -28,6 +28,7 @@ __all__ = [
     "US_DATE",
     "US_TIME",
     "VERB",
+    "iso_stamp",
     "stamp",
 ]
 
@@ -59,6 +60,30 @@ US_TIME = (
     + pp.Opt(pp.Literal(":") + pp.Regex(r"[0-9]{2}")("ss"))
     + pp.Opt(pp.Regex(r" ?") + pp.Regex(r"(?i:[ap]\.?m\.?)")("ampm"))
 )
+
+
+def iso_stamp(prefix: str = "") -> pp.ParserElement:
+    """``2021-01-28T06:40:37[.fraction][Z|+01:00]`` (ISO 8601 / RFC 3339), its parts
+    named ``<prefix>y mo d hh mi ss``; the fraction and the zone are not kept (times
+    stay as the log wrote them)."""
+
+    def part(digits: int, name: str) -> pp.ParserElement:
+        return pp.Regex(f"[0-9]{{{digits}}}")(prefix + name)
+
+    return (
+        part(4, "y")
+        + pp.Literal("-")
+        + part(2, "mo")
+        + pp.Literal("-")
+        + part(2, "d")
+        + pp.Literal("T")
+        + part(2, "hh")
+        + pp.Literal(":")
+        + part(2, "mi")
+        + pp.Literal(":")
+        + part(2, "ss")
+        + pp.Regex(r"(?:\.[0-9]{1,9})?(?:Z|[+\-][0-9]{2}:?[0-9]{2})?")
+    )
 
 
 def stamp() -> pp.ParserElement:

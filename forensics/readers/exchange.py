@@ -9,24 +9,14 @@ line grammar does not take is unparsed, with its file and line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
+from forensics.readers.common import LogResult
 from forensics.timeparse import timestamps
 from grammars import exchange as g
-
-
-@dataclass
-class ExchangeResult:
-    events: pl.DataFrame
-    unparsed: pl.DataFrame
-    records: list[int]
-    unparsed_counts: list[int]
-    lines: list[int]
 
 
 def _unquote(field: pl.Expr) -> pl.Expr:
@@ -38,7 +28,7 @@ def _unquote(field: pl.Expr) -> pl.Expr:
     )
 
 
-def read(items: list[Evidence], *, engine: Engine = "fast") -> ExchangeResult:
+def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
     from forensics.ingest import lines_frame
 
     n = len(items)
@@ -74,7 +64,7 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> ExchangeResult:
     counts = lambda f: dict(f.group_by("fid").len().iter_rows())  # noqa: E731
     read_n, bad_n, all_n = counts(good), counts(bad), counts(lines)
     events = _events(good, engine)
-    return ExchangeResult(
+    return LogResult(
         events,
         unparsed,
         [int(read_n.get(i, 0)) for i in range(n)],

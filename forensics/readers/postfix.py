@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from functools import partial
 
 import polars as pl
@@ -34,6 +33,7 @@ import polars as pl
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
+from forensics.readers.common import LogResult
 from forensics.timeparse import timestamps
 from grammars import postfix as g
 
@@ -41,15 +41,6 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 _MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
 _ROTATION = re.compile(r"^(?P<family>.*?)(?:\.(?P<n>[0-9]+))?(?:\.(?:gz|bz2))?$")
 OUTBOUND_AGENTS = ("smtp", "lmtp")
-
-
-@dataclass
-class PostfixResult:
-    events: pl.DataFrame
-    unparsed: pl.DataFrame
-    records: list[int]  # per item (in the order given): lines read
-    unparsed_counts: list[int]
-    lines: list[int]
 
 
 def stream_order(items: list[Evidence]) -> list[int]:
@@ -63,9 +54,7 @@ def stream_order(items: list[Evidence]) -> list[int]:
     return sorted(range(len(items)), key=key)
 
 
-def read(
-    items: list[Evidence], *, year: int | None = None, engine: Engine = "fast"
-) -> PostfixResult:
+def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fast") -> LogResult:
     from forensics.ingest import lines_frame
 
     order = stream_order(items)
@@ -162,7 +151,7 @@ def read(
             bad_counts[fid],
             line_counts[fid],
         )
-    return PostfixResult(events, unparsed_frame, records, bad, total)
+    return LogResult(events, unparsed_frame, records, bad, total)
 
 
 def _family(source: str) -> str:

@@ -10,28 +10,19 @@ the note of its inputs row says so. Lines that are neither a command nor a reply
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import polars as pl
 
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
+from forensics.readers.common import LogResult
 from grammars import transcript as g
 
 NOTE = "a transcript has no times: dated by the file's modification time"
 
 
-@dataclass
-class TranscriptResult:
-    events: pl.DataFrame
-    unparsed: pl.DataFrame
-    records: list[int]
-    unparsed_counts: list[int]
-    lines: list[int]
-
-
-def read(items: list[Evidence], *, engine: Engine = "fast") -> TranscriptResult:
+def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
     from forensics.ingest import lines_frame
 
     n = len(items)
@@ -93,7 +84,7 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> TranscriptResult:
     counts = lambda f: dict(f.group_by("fid").len().iter_rows())  # noqa: E731
     read_n = counts(rows)
     total = counts(lines_frame(items))
-    return TranscriptResult(
+    return LogResult(
         events,
         frames.empty(frames.UNPARSED),
         [int(read_n.get(i, 0)) for i in range(n)],

@@ -14,29 +14,19 @@ from its HELO or EHLO on (the format has no session id). Times are as logged
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
+from forensics.readers.common import LogResult
 from grammars import tokens
 from grammars import w3c as g
 
 SMTP_VERBS = sorted(tokens.SMTP_VERBS)
 
 
-@dataclass
-class W3cResult:
-    events: pl.DataFrame
-    unparsed: pl.DataFrame
-    records: list[int]
-    unparsed_counts: list[int]
-    lines: list[int]
-
-
-def read(items: list[Evidence], *, engine: Engine = "fast") -> W3cResult:
+def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
     from forensics.ingest import lines_frame
 
     n = len(items)
@@ -88,7 +78,7 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> W3cResult:
     good = pl.concat(parsed_parts, how="diagonal_relaxed") if parsed_parts else None
     read_n, bad_n, all_n = _counts(good), _counts(bad), _counts(lines)
     events = _events(good) if good is not None else frames.empty(frames.EVENTS)
-    return W3cResult(
+    return LogResult(
         events,
         unparsed.sort("source", "line"),
         [int(read_n.get(i, 0)) for i in range(n)],
