@@ -3,6 +3,7 @@ content stays inert, and that the report's size does not grow with the logs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -109,3 +110,14 @@ def test_markdown_escaping_keeps_log_text_literal():
         r"\[click\](javascript:x) \<b\>\*x\*\</b\> a\|b"
     )
     assert md("two\nlines") == "two lines"
+
+
+def test_a_short_log_opens_on_at_least_an_hour(tmp_path):
+    (tmp_path / "L0000001.LOG").write_bytes(
+        b"5/13/00 2:36:27 PM : A connection was accepted from 192.0.2.9.\r\n"
+        b"5/13/00 2:36:27 PM : <<< HELO x\r\n5/13/00 2:36:28 PM : >>> 250 OK\r\n"
+    )
+    frames = ingest([tmp_path])
+    fig, _ = timeline.timeline(frames, [])
+    start, end = (dt.datetime.fromisoformat(str(v)) for v in fig.layout.xaxis.range)
+    assert end - start == timeline.MIN_SPAN and start < dt.datetime(2000, 5, 13, 14, 36, 27) < end

@@ -56,6 +56,7 @@ MAX_POINTS = 4000  # markers per lane before the timeline is binned
 MAX_VLINES = 25  # change lines; more would hide the data
 LABEL_GAP = dt.timedelta(minutes=45)  # a change this close to a labelled one gets no label
 WEBGL_FROM = 1500  # points per trace from which WebGL draws them
+MIN_SPAN = dt.timedelta(hours=1)  # the narrowest time window the timeline opens on
 TOP = 15  # rows of the bar charts and the relay matrix
 BUCKETS = ["1m", "5m", "15m", "1h", "3h", "6h", "1d", "7d"]
 _BUCKET_SECONDS = {"m": 60, "h": 3600, "d": 86400}
@@ -389,6 +390,12 @@ def timeline(
         )
     fig.update_yaxes(categoryorder="array", categoryarray=LANES, type="category", fixedrange=True)
     fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.08}, type="date")
+    # A handful of steps a few seconds apart would fill the axis with milliseconds:
+    # show at least an hour around them.
+    times = [t for trace in fig.data for t in (trace.x or ()) if t is not None]
+    if times and max(times) - min(times) < MIN_SPAN:
+        middle = min(times) + (max(times) - min(times)) / 2
+        fig.update_xaxes(range=[middle - MIN_SPAN / 2, middle + MIN_SPAN / 2])
     fig.update_layout(
         height=460,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
