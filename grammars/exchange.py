@@ -17,7 +17,7 @@ import pyparsing as pp
 from grammars import tokens as t
 from grammars.twin import compile_grammar
 
-__all__ = ["COMMAND", "FIELDS", "LINE", "REPLY", "log_type", "looks_like"]
+__all__ = ["COMMAND", "FIELDS", "LINE", "log_type", "looks_like"]
 
 FIELDS = (
     "date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,"
@@ -60,19 +60,6 @@ LINE = compile_grammar(
 COMMAND = compile_grammar(
     "exchange-command",
     t.VERB("verb") + pp.Opt(pp.Regex(r"[ \t]+") + t.ANY_TEXT("arg")) + _END,
-)
-
-# A reply as the data field carries it; continuation lines of a multi-line reply
-# ("250-EX01 Hello [203.0.113.7]") come as rows of their own.
-REPLY = compile_grammar(
-    "exchange-reply",
-    t.REPLY_CODE("code")
-    + pp.Opt(
-        pp.Regex(r"[ \-]")
-        + pp.Opt(t.ENHANCED_STATUS("status") + pp.Regex(r" ?"))
-        + t.ANY_TEXT("text")
-    )
-    + _END,
 )
 
 _LOOKS = re.compile(r"^#Fields: date-time,connector-id,session-id", re.MULTILINE)

@@ -36,7 +36,6 @@ __all__ = [
     "REJECT",
     "REJECT_TRAILER",
     "REJECT_TRAILER_SPLIT",
-    "REPLY",
     "SAID",
     "looks_like",
 ]
@@ -121,15 +120,6 @@ REJECT_TRAILER = compile_grammar(
     + t.ANY_TEXT
     + _END,
 )
-# An SMTP reply: code, optional enhanced status, text.
-REPLY = compile_grammar(
-    "postfix-reply",
-    t.REPLY_CODE("code")
-    + pp.Opt(pp.Literal(" ") + t.ENHANCED_STATUS("status"))
-    + pp.Opt(pp.Literal(" ") + t.ANY_TEXT("text"))
-    + _END,
-)
-
 # --- qmgr and the delivery agents ---------------------------------------------------
 QMGR_FROM = compile_grammar(
     "postfix-qmgr-from",

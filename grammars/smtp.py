@@ -7,7 +7,7 @@ import pyparsing as pp
 from grammars import tokens as t
 from grammars.twin import compile_grammar as _grammar
 
-__all__ = ["PATH_ARG"]
+__all__ = ["PATH_ARG", "REPLY"]
 
 _END = pp.StringEnd()
 
@@ -20,5 +20,19 @@ PATH_ARG = _grammar(
     + t.OPT_SPACE
     + pp.Regex(rf"<?(?P<addr>[^<>{t.BLANK}]*)>?")
     + pp.Opt(t.SPACE + t.ANY_TEXT("params"))
+    + _END,
+)
+
+# A reply as logs write it: the code, then (after a space, or a dash on the lines of
+# a multi-line reply) an optional enhanced status and the text.
+# "550 5.7.54 SMTP; Unable to relay ...", "250-EX01 Hello [203.0.113.7]", "354 Send data".
+REPLY = _grammar(
+    "smtp-reply",
+    t.REPLY_CODE("code")
+    + pp.Opt(
+        pp.Regex(r"[ \-]")
+        + pp.Opt(t.ENHANCED_STATUS("status") + pp.Regex(r" ?"))
+        + t.ANY_TEXT("text")
+    )
     + _END,
 )

@@ -9,6 +9,7 @@ import yaml
 
 from forensics.lineparse import extract
 from grammars import postfix as g
+from grammars import smtp
 from tests.conftest import CONFORMANCE, CORPUS, corpus
 
 CASES = CORPUS / "postfix" / "grok-patterns" / "cases"
@@ -36,7 +37,7 @@ def _ours(row: dict) -> dict:
     out = {k: v for k, v in row.items() if v is not None}
     if "reply" in out:
         reply = pl.Series([out["reply"]]).str.extract(g.REJECT_TRAILER_SPLIT, 1)[0] or out["reply"]
-        parts = extract(pl.Series([reply]), g.REPLY).row(0, named=True)
+        parts = extract(pl.Series([reply]), smtp.REPLY).row(0, named=True)
         if parts["matched"]:
             out["code"], out["status_code"] = parts["code"], parts["status"]
     if "detail" in out:

@@ -31,13 +31,12 @@ EXTRACTORS = [
     postfix.CLIENT,
     postfix.REJECT,
     postfix.REJECT_TRAILER,
-    postfix.REPLY,
     postfix.QMGR_FROM,
     postfix.DELIVERY,
     postfix.SAID,
     exchange.LINE,
     exchange.COMMAND,
-    exchange.REPLY,
+    smtp.REPLY,
     transcript.LINE,
     w3c.fields_grammar(
         ("date", "time", "c-ip", "cs-username", "cs-method", "cs-uri-query", "sc-status")

@@ -17,3 +17,11 @@ class LogResult:
     records: list[int]
     unparsed_counts: list[int]
     lines: list[int]
+
+
+def per_file(frame: pl.DataFrame | None, n: int) -> list[int]:
+    """Rows of ``frame`` per file number ``fid`` 0..n-1 (0 for a file with none)."""
+    if frame is None or frame.height == 0:
+        return [0] * n
+    counts = dict(frame.group_by("fid").len().iter_rows())
+    return [int(counts.get(fid, 0)) for fid in range(n)]

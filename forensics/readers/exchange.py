@@ -14,9 +14,10 @@ import polars as pl
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import LogResult
+from forensics.readers.common import LogResult, per_file
 from forensics.timeparse import timestamps
 from grammars import exchange as g
+from grammars import smtp
 
 
 def _unquote(field: pl.Expr) -> pl.Expr:
@@ -61,15 +62,13 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
         ),
         frames.UNPARSED,
     )
-    counts = lambda f: dict(f.group_by("fid").len().iter_rows())  # noqa: E731
-    read_n, bad_n, all_n = counts(good), counts(bad), counts(lines)
     events = _events(good, engine)
     return LogResult(
         events,
         unparsed,
-        [int(read_n.get(i, 0)) for i in range(n)],
-        [int(bad_n.get(i, 0)) for i in range(n)],
-        [int(all_n.get(i, 0)) for i in range(n)],
+        per_file(good, n),
+        per_file(bad, n),
+        per_file(lines, n),
     )
 
 
@@ -98,7 +97,7 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         rows.select(pl.when(is_command).then(pl.col("payload"))).to_series(), g.COMMAND, engine
     )
     reply = extract(
-        rows.select(pl.when(is_reply).then(pl.col("payload"))).to_series(), g.REPLY, engine
+        rows.select(pl.when(is_reply).then(pl.col("payload"))).to_series(), smtp.REPLY, engine
     )
     # The peer's address: "203.0.113.7:51234" or "[2001:db8::7]:51234".
     peer = (

@@ -33,9 +33,10 @@ import polars as pl
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import LogResult
+from forensics.readers.common import LogResult, per_file
 from forensics.timeparse import timestamps
 from grammars import postfix as g
+from grammars import smtp
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
@@ -122,9 +123,9 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
     blank = pl.col("text").str.strip_chars(" \t") == ""
     unparsed = df.filter(~pl.col("_header") & ~blank)
     n = len(ordered)
-    read_counts = _per_fid(df.filter(pl.col("_header")), n)
-    bad_counts = _per_fid(unparsed, n)
-    line_counts = _per_fid(df, n)
+    read_counts = per_file(df.filter(pl.col("_header")), n)
+    bad_counts = per_file(unparsed, n)
+    line_counts = per_file(df, n)
     unparsed_frame = frames.conform(
         unparsed.select(
             "source",
@@ -163,11 +164,6 @@ def _family(source: str) -> str:
 
 def _mtime(item: Evidence) -> dt.datetime:
     return dt.datetime.fromtimestamp(item.mtime) if item.mtime else dt.datetime.now()
-
-
-def _per_fid(frame: pl.DataFrame, n: int) -> list[int]:
-    counts = dict(frame.group_by("fid").len().iter_rows())
-    return [int(counts.get(fid, 0)) for fid in range(n)]
 
 
 def _on(df: pl.DataFrame, daemons: tuple[str, ...], grammar, engine: Engine) -> pl.DataFrame:
@@ -219,7 +215,7 @@ def _event(
 
 def _reply_parts(frame: pl.DataFrame, column: str, engine: Engine) -> pl.DataFrame:
     """``frame`` with code, status, text read from the reply in ``column``."""
-    parsed = extract(frame[column], g.REPLY, engine)
+    parsed = extract(frame[column], smtp.REPLY, engine)
     return frame.with_columns(
         parsed["code"].cast(pl.UInt16, strict=False).alias("r_code"),
         parsed["status"].alias("r_status"),

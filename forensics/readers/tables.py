@@ -56,6 +56,11 @@ def _records(text: str) -> list[tuple[int, list[str] | None]]:
     return out
 
 
+def _header(table: list[tuple[int, list[str] | None]]) -> list[str]:
+    """The first record's cells, lower-cased: a header row, if the file has one."""
+    return [c.strip().lower() for c in (table[0][1] or [])] if table else []
+
+
 def _damaged(source: str, line: int, text: str) -> dict[str, object]:
     """The unreadable tail of a CSV file, from the record that broke it."""
     tail = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[line - 1 : line]
@@ -120,7 +125,7 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
     for item in items:
         text = item.text or ""
         table = _records(text)
-        header = [c.strip().lower() for c in (table[0][1] or [])] if table else []
+        header = _header(table)
         for line, cells in tally.usable(table[1:], item.source, text):
             if not any(c.strip() for c in cells):
                 continue
@@ -203,7 +208,7 @@ def read_directories(items: list[Evidence]) -> TableResult:
     for item in items:
         text = item.text or ""
         table = _records(text)
-        header = [c.strip().lower() for c in (table[0][1] or [])] if table else []
+        header = _header(table)
         address_cols = [i for i, c in enumerate(header) if c in g.ADDRESS_COLUMNS]
         name_col = next((i for i, c in enumerate(header) if c in _NAME_COLUMNS), None)
         class_col = next((i for i, c in enumerate(header) if c in _CLASS_COLUMNS), None)
@@ -284,7 +289,7 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
     for item in items:
         text = item.text or ""
         table = _records(text)
-        first = [c.strip().lower() for c in (table[0][1] or [])] if table else []
+        first = _header(table)
         modern = bool(first) and first[0] == "level"
         has_header = modern or (bool(first) and first[0] == "date")
         header = first if has_header else list(_NT4_COLUMNS)

@@ -16,7 +16,7 @@ import polars as pl
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import LogResult
+from forensics.readers.common import LogResult, per_file
 from grammars import transcript as g
 
 NOTE = "a transcript has no times: dated by the file's modification time"
@@ -38,8 +38,8 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
         .alias("source"),
         pl.lit(pl.Series(starts, dtype=pl.Datetime("us"))).gather(pl.col("fid")).alias("_t0"),
     )
-    blank = pl.col("text").str.strip_chars(" \t") == ""
-    lines = lines.filter(~blank)
+    total = per_file(lines, n)
+    lines = lines.filter(pl.col("text").str.strip_chars(" \t") != "")
     parsed = extract(lines["text"], g.LINE, engine, fallback=False)
     rows = pl.concat([lines, parsed.drop("error")], how="horizontal")
     kind = (
@@ -81,13 +81,10 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
     events = pl.concat(
         [frames.conform(connect, frames.EVENTS), frames.conform(steps, frames.EVENTS)]
     ).sort("session", "ts", "line")
-    counts = lambda f: dict(f.group_by("fid").len().iter_rows())  # noqa: E731
-    read_n = counts(rows)
-    total = counts(lines_frame(items))
     return LogResult(
         events,
         frames.empty(frames.UNPARSED),
-        [int(read_n.get(i, 0)) for i in range(n)],
+        per_file(rows, n),
         [0] * n,
-        [int(total.get(i, 0)) for i in range(n)],
+        total,
     )

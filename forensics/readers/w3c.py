@@ -19,8 +19,8 @@ import polars as pl
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import LogResult
-from grammars import tokens
+from forensics.readers.common import LogResult, per_file
+from grammars import smtp, tokens
 from grammars import w3c as g
 
 SMTP_VERBS = sorted(tokens.SMTP_VERBS)
@@ -76,20 +76,13 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
         else frames.empty(frames.UNPARSED)
     )
     good = pl.concat(parsed_parts, how="diagonal_relaxed") if parsed_parts else None
-    read_n, bad_n, all_n = _counts(good), _counts(bad), _counts(lines)
-    events = _events(good) if good is not None else frames.empty(frames.EVENTS)
+    events = _events(good, engine) if good is not None else frames.empty(frames.EVENTS)
     return LogResult(
         events,
         unparsed.sort("source", "line"),
-        [int(read_n.get(i, 0)) for i in range(n)],
-        [int(bad_n.get(i, 0)) for i in range(n)],
-        [int(all_n.get(i, 0)) for i in range(n)],
-    )
-
-
-def _counts(frame: pl.DataFrame | None) -> dict[int, int]:
-    return (
-        dict(frame.group_by("fid").len().iter_rows()) if frame is not None and frame.height else {}
+        per_file(good, n),
+        per_file(bad, n),
+        per_file(lines, n),
     )
 
 
@@ -97,15 +90,15 @@ def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
 
 
-def _events(rows: pl.DataFrame) -> pl.DataFrame:
+def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     method = _col(rows, "cs_method").str.to_uppercase()
     user = _col(rows, "cs_username")
-    smtp = (
+    is_smtp = (
         _col(rows, "s_sitename").str.starts_with("SMTPSVC").fill_null(False)
         | method.is_in(SMTP_VERBS).fill_null(False)
         | user.is_in(["OutboundConnectionCommand", "OutboundConnectionResponse"]).fill_null(False)
     )
-    rows = rows.filter(smtp)
+    rows = rows.filter(is_smtp)
     if rows.height == 0:
         return frames.empty(frames.EVENTS)
     method = _col(rows, "cs_method").str.to_uppercase()
@@ -167,17 +160,16 @@ def _events(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("_status").alias("code"),
         pl.lit(2).alias("_k"),
     )
-    replies_out = rows.filter(pl.col("_oreply")).select(
+    # The remote's reply, read by the SMTP reply grammar every log reader shares.
+    answered = rows.filter(pl.col("_oreply"))
+    reply = extract(answered["_arg"], smtp.REPLY, engine)
+    replies_out = answered.select(
         *base,
         pl.lit("server").alias("actor"),
         pl.lit("reply").alias("kind"),
-        pl.col("_arg").str.extract(r"^([0-9]{3})").cast(pl.UInt16, strict=False).alias("code"),
-        pl.col("_arg")
-        .str.extract(r"^[0-9]{3}[ -]([245]\.[0-9]{1,3}\.[0-9]{1,3}) ")
-        .alias("status"),
-        pl.col("_arg")
-        .str.replace(r"^[0-9]{3}[ -]?(?:[245]\.[0-9]{1,3}\.[0-9]{1,3} )?", "")
-        .alias("text"),
+        reply["code"].cast(pl.UInt16, strict=False).alias("code"),
+        reply["status"].alias("status"),
+        reply["text"].alias("text"),
         pl.lit(2).alias("_k"),
     )
     connects = (
