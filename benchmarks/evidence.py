@@ -131,6 +131,13 @@ def _rfc2822(when: dt.datetime) -> str:
     return when.strftime("%a, %d %b %Y %H:%M:%S -0500")
 
 
+def mts_id(s: Session, org: str, short: str) -> str:
+    """The X.400 id Exchange 5.x gives an outbound message, as its NDR quotes it and
+    its tracking log names it (sent four seconds before the session began)."""
+    sent = s.start - dt.timedelta(seconds=4)
+    return f"c=US;a= ;p={org};l={short}-{sent:%y%m%d%H%M%S}Z-{s.start.second}"
+
+
 def ims_ndr(
     s: Session, server: str, org: str, site: str, build: str, domain: str, path: Path
 ) -> None:
@@ -174,8 +181,7 @@ def ims_ndr(
         lines += [
             f"{r.address} on {_rfc2822(back)}",
             "    The recipient name is not recognized",
-            f"\tThe MTS-ID of the original message is: c=US;a= ;p={org};l={short}-"
-            f"{sent:%y%m%d%H%M%S}Z-{s.start.second}",
+            f"\tThe MTS-ID of the original message is: {mts_id(s, org, short)}",
             f"    MSEXCH:IMS:{org}:{site}:{short} 3550 (000B09AA) {head}",
             f"<{tail}" if tail else "",
         ]

@@ -30,6 +30,11 @@ def _csv(value: str) -> str:
     return f'"{value.replace(chr(34), chr(34) * 2)}"' if any(c in value for c in ',"') else value
 
 
+def session_id(s: Session) -> str:
+    """The protocol log's session id of ``s`` (the tracking log names it too)."""
+    return hashlib.sha1(f"{s.start}{s.remote_host}".encode()).hexdigest()[:16].upper()
+
+
 @dataclass
 class ExchangeWriter:
     server: str  # the FQDN the server greets with
@@ -41,7 +46,7 @@ class ExchangeWriter:
 
     def add(self, s: Session) -> None:
         inbound = s.direction == "inbound"
-        sid = hashlib.sha1(f"{s.start}{s.remote_host}".encode()).hexdigest()[:16].upper()
+        sid = session_id(s)
         if inbound:
             name = s.remote_host
             remote = name if name[0].isdigit() else self.address_of(name)

@@ -71,6 +71,7 @@ class Truth:
     lines: int = 0
     replies: list[Reply] = field(default_factory=list)  # every RCPT reply written
     expected: list = field(default_factory=list)  # findings the scenario must yield
+    tracking: object = None  # the scenario's tracking logs (trackinggen.TrackingTruth)
 
     def add(self, s: Session, steps: list[Step]) -> None:
         self.sessions[s.direction] += 1

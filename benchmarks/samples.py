@@ -18,9 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import evidence as ev
+from benchmarks import trackinggen
 from benchmarks.exchangegen import ExchangeWriter
 from benchmarks.imsgen import ImsWriter, LogFolder, Rcpt, Reply, Session, Truth
 from benchmarks.postfixgen import PostfixWriter
+from benchmarks.trackinggen import TrackingTruth
+
+# The Exchange 2013 server's own address in its scenarios.
+EXCHANGE_ADDRESS = "198.51.100.5"
 
 FIRST = ["ann", "bob", "carla", "dev", "emma", "farid", "gina", "hugo", "ines", "jon", "kim"]
 LAST = ["adams", "baker", "chen", "diaz", "evans", "fox", "garcia", "hall", "ito", "jones"]
@@ -446,7 +451,7 @@ def evidence_q179289(site: Site, sessions: list[Session], root: Path) -> None:
     ev.events(rows, site.server, root / "eventlogs" / "application.txt")
 
 
-def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> None:
+def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> TrackingTruth:
     ev.gal(site.local_users, root / "directory" / "gal-export.csv")
     ev.changes(
         [
@@ -478,6 +483,15 @@ def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> None:
         )
     # Exchange 5.0 has no relay settings: the snapshot shows the parameters it has.
     ev.registry({"MaxRecipients": 0}, root / "registry" / "imc-1999-06-08T1000.reg", unicode=False)
+    # Message tracking was on: every message's path, in GMT (the server runs on -0500).
+    return trackinggen.write_5x(
+        sessions,
+        root,
+        org="Tailspin Toys",
+        site="Head Office",
+        server=f"{site.server}.{site.domain}",
+        gmt_hours=5,
+    )
 
 
 def evidence_postfix_local(site: Site, sessions: list[Session], root: Path) -> None:
@@ -519,6 +533,14 @@ def evidence_smarthost(site: Site, sessions: list[Session], root: Path) -> None:
     """Postfix or Exchange 2013 sending through a provider's relay: the logs and the
     directory are all the admin collected."""
     ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+
+
+def evidence_exchange_smarthost(site: Site, sessions: list[Session], root: Path) -> TrackingTruth:
+    """The Exchange 2013 admin also collected the message tracking log."""
+    evidence_smarthost(site, sessions, root)
+    return trackinggen.write_2013(
+        sessions, root, server=f"{site.server}.{site.domain}", address=EXCHANGE_ADDRESS
+    )
 
 
 # --- what each scenario must yield ----------------------------------------------
@@ -591,7 +613,8 @@ class Scenario:
     kb: str
     build: Callable[[random.Random], tuple[Site, list[Session]]]
     maximum_from: dt.datetime | None  # the admin raised logging to Maximum then
-    evidence: Callable[[Site, list[Session], Path], None]
+    # Writes the rest of the evidence; returns what it wrote of tracking logs, if any.
+    evidence: Callable[[Site, list[Session], Path], TrackingTruth | None]
     expect: Callable[[Site, Truth], list[Expected]]
     log: str = "ims"  # which server's logs: ims (L*.LOG files) or postfix (mail.log)
 
@@ -660,7 +683,7 @@ SCENARIOS = [
         "Q168781",
         q168781,
         None,
-        evidence_smarthost,
+        evidence_exchange_smarthost,
         expect_q168781,
         log="exchange",
     ),
@@ -692,11 +715,11 @@ def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
     for s in sessions:
         s.maximum = scenario.maximum_from is not None and s.start >= scenario.maximum_from
     if scenario.log == "exchange":
-        exchange = ExchangeWriter(f"{site.server}.{site.domain}", "198.51.100.5", address_of, rng)
+        exchange = ExchangeWriter(f"{site.server}.{site.domain}", EXCHANGE_ADDRESS, address_of, rng)
         for s in sessions:
             exchange.add(s)
         truth = exchange.write(root)
-        scenario.evidence(site, sessions, root)
+        truth.tracking = scenario.evidence(site, sessions, root)
         truth.expected = scenario.expect(site, truth)
         return truth
     if scenario.log == "postfix":
@@ -704,7 +727,7 @@ def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
         for s in sessions:
             postfix.add(s)
         truth = postfix.write(root / "var" / "log" / "mail.log")
-        scenario.evidence(site, sessions, root)
+        truth.tracking = scenario.evidence(site, sessions, root)
         truth.expected = scenario.expect(site, truth)
         return truth
     writer = ImsWriter(f"{site.server}.{site.domain}", site.build, rng)
@@ -715,7 +738,7 @@ def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
         take = 3 if rng.random() < 0.04 else 1
         folder.write(writer, sessions[i : i + take])
         i += take
-    scenario.evidence(site, sessions, root)
+    folder.truth.tracking = scenario.evidence(site, sessions, root)
     folder.truth.expected = scenario.expect(site, folder.truth)
     return folder.truth
 

@@ -30,8 +30,17 @@ DAY_OF = {
     "ndrs": "ts",
     "config": "ts",
     "service_events": "ts",
+    "tracking": "ts",
+    "paths": "first_ts",
 }
-SOURCE_COLUMNS = {"inputs": "path"}  # every other frame cites its file in "source"
+# The columns that name an input file (every other frame cites its file in "source").
+SOURCE_COLUMNS = {"inputs": ("path",), "paths": ("source", "ndr_source")}
+# The order a frame's rows have when ``ingest`` makes them, where the default
+# (source, session, line) would not give it back.
+ORDER = {
+    "tracking": ("source", "line", "recipient"),
+    "paths": ("first_ts", "source", "line", "recipient"),
+}
 # Session ids are unique within one run only (they are made of file names): prefixed
 # with the host too, or two servers' sessions would merge.
 KEY_COLUMNS = ("session",)
@@ -54,8 +63,8 @@ def write(found: Frames, out: Path, host: str) -> list[Path]:
     host = host_name(host)
     written = []
     for name, frame in found.as_dict().items():
-        column = SOURCE_COLUMNS.get(name, "source")
-        prefixed = [c for c in (column, *KEY_COLUMNS) if c in frame.columns]
+        columns = SOURCE_COLUMNS.get(name, ("source",))
+        prefixed = [c for c in (*columns, *KEY_COLUMNS) if c in frame.columns]
         frame = frame.with_columns((pl.lit(host + "/") + pl.col(c)).alias(c) for c in prefixed)
         base = out / name / f"host={host}"
         for old in base.rglob("*.parquet") if base.exists() else []:
@@ -106,8 +115,11 @@ def load(root: Path, only: list[str] | None = None) -> Frames:
         # Sessions and recipients were built before they were written: the rows only
         # need a stable order. The events keep the order they were written in.
         if name != "events":
-            order = [c for c in ("source", "path", "session", "line") if c in table.columns]
-            table = table.sort(order, maintain_order=True) if order else table
+            default = ("source", "path", "session", "line")
+            order = [c for c in ORDER.get(name, default) if c in table.columns]
+            table = (
+                table.sort(order, maintain_order=True, nulls_last=name in ORDER) if order else table
+            )
         setattr(out, name, table)
     # The local domains of all hosts together: the strongest origin of each domain.
     out.domains = localdomains.strongest(out.domains)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grammars import evidence_csv, exchange, ims, ndr, postfix, registry, transcript, w3c
+from grammars import evidence_csv, exchange, ims, ndr, postfix, registry, tracking, transcript, w3c
 
 # A compressed file may expand to at most this much text; past it the rest is not
 # read and the file's note says so (decompression bombs, runaway archives).
@@ -35,8 +35,12 @@ SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("ims", ims.looks_like),
     ("postfix", postfix.looks_like),
     ("exchange", exchange.looks_like),
+    # Before w3c: an Exchange 2007+ tracking log has the same # directives.
+    ("tracking-2007", tracking.looks_like_2007),
+    ("tracking-2000", tracking.looks_like_2000),
     ("w3c", w3c.looks_like),
     ("transcript", transcript.looks_like),
+    ("tracking-5x", tracking.looks_like_5x),
     ("changelog", evidence_csv.looks_like_changelog),
     ("eventlog", evidence_csv.looks_like_eventlog),
     ("directory", evidence_csv.looks_like_directory),

@@ -106,6 +106,9 @@ NDRS = pl.Schema(
         "action": pl.String,  # DSN Action (failed, delayed) where given
         "remote_mta": pl.String,
         "reporting_mta": pl.String,
+        # The returned message's id: the X.400 MTS-ID of an Exchange 4.0/5.x report,
+        # the DSN's Original-Envelope-Id, or the returned headers' Message-ID.
+        "original_id": pl.String,
     }
 )
 
@@ -164,6 +167,69 @@ DOMAINS = pl.Schema(
     }
 )
 
+# One message-tracking event for one recipient (Exchange 4.0-2019 tracking logs).
+TRACKING = pl.Schema(
+    {
+        "source": pl.String,
+        "line": pl.UInt32,
+        "ts": TS,  # on the clock of the protocol logs (ts_utc shifted by the offset found)
+        "ts_utc": TS,  # as the tracking log wrote it: GMT/UTC
+        "log": pl.String,  # exchange-5x | exchange-2000 | exchange-2007
+        "event": pl.String,  # one word from knowledge/tracking.toml (receive, send, ndr, ...)
+        "event_id": pl.String,  # as written: 1017, 1030, FAIL
+        "message_id": pl.String,  # message id or MTS-ID
+        "internal_id": pl.String,  # Exchange 2007+ internal-message-id
+        "linked_id": pl.String,  # the report MTS-ID (5.x) or Linked-MSGID (2000/2003)
+        "sender": pl.String,
+        "recipient": pl.String,  # lower-cased
+        "recipient_status": pl.String,  # as written (a reply, or a report status 0/1)
+        "code": pl.UInt16,  # the reply in recipient_status, when there is one
+        "status": pl.String,
+        "text": pl.String,
+        "refusal": pl.String,
+        "client_ip": pl.String,
+        "client_host": pl.String,
+        "server_ip": pl.String,
+        "server_host": pl.String,
+        "partner": pl.String,  # gateway or connector, partner service, or source
+        "session": pl.String,  # the SMTP protocol log's session id, when the event names it
+        "subject": pl.String,
+        "bytes": pl.UInt64,
+    }
+)
+
+# One message's path to one recipient: its tracking events joined with the SMTP
+# session that carried it and the NDR that came back, where ids or addresses allow.
+#   outcome: ndr | failed | delivered | sent | deferred | in_transit
+PATHS = pl.Schema(
+    {
+        "message_id": pl.String,
+        "recipient": pl.String,
+        "direction": pl.String,  # outbound (queued or sent out) | inbound | local
+        "sender": pl.String,
+        "subject": pl.String,
+        "source": pl.String,  # the tracking log and line of the path's first event
+        "line": pl.UInt32,
+        "first_ts": TS,
+        "sent_ts": TS,
+        "delivered_ts": TS,
+        "ndr_ts": TS,  # the NDR generated (tracking) or, failing that, the failure
+        "outcome": pl.String,
+        "seconds_to_ndr": pl.Float64,
+        "immediate_ndr": pl.Boolean,  # an NDR within tracking.toml's immediate_seconds
+        "code": pl.UInt16,  # the refusal, from tracking, the session or the NDR
+        "status": pl.String,
+        "text": pl.String,
+        "refusal": pl.String,
+        "session": pl.String,  # the SMTP session that carried the message
+        "session_match": pl.String,  # id (the log names it) | recipient-time
+        "remote_host": pl.String,  # the next hop (outbound) or the client (inbound)
+        "ndr_source": pl.String,  # the NDR message that came back for it
+        "ndr_line": pl.UInt32,
+        "ndr_match": pl.String,  # id (MTS-ID or Message-ID) | recipient-time
+    }
+)
+
 # One row per input file: what it was taken for and what became of every line.
 INPUTS = pl.Schema(
     {
@@ -199,6 +265,8 @@ ALL: dict[str, pl.Schema] = {
     "ndrs": NDRS,
     "config": CONFIG,
     "service_events": SERVICE_EVENTS,
+    "tracking": TRACKING,
+    "paths": PATHS,
     "directory": DIRECTORY,
     "domains": DOMAINS,
     "inputs": INPUTS,

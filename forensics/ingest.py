@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics import frames, localdomains, sessions
+from forensics import frames, localdomains, paths, sessions
 from forensics.discover import Evidence, NoInputError, examine, iter_discover
 from forensics.lineparse import Engine
 from forensics.readers import exchange as exchange_reader
@@ -20,6 +20,7 @@ from forensics.readers import ndr as ndr_reader
 from forensics.readers import postfix as postfix_reader
 from forensics.readers import registry as registry_reader
 from forensics.readers import tables
+from forensics.readers import tracking as tracking_reader
 from forensics.readers import transcript as transcript_reader
 from forensics.readers import w3c as w3c_reader
 from forensics.timeparse import DateOrder
@@ -37,6 +38,8 @@ class Frames:
     service_events: pl.DataFrame = field(
         default_factory=lambda: frames.empty(frames.SERVICE_EVENTS)
     )
+    tracking: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.TRACKING))
+    paths: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.PATHS))
     sessions: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.SESSIONS))
     recipients: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.RECIPIENTS))
     inputs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.INPUTS))
@@ -211,6 +214,18 @@ def read_evidence(
             lines = len(split_lines(item.text or ""))
             stats[item.source] = (found.records[i], found.unparsed_counts[i], lines)
             item.text = None
+    tracking_logs = [item for item in seen if item.format in tracking_reader.FORMATS]
+    if tracking_logs:
+        found_tracking = tracking_reader.read(tracking_logs, date_order=date_order, engine=engine)
+        out.tracking = found_tracking.tracking
+        out.unparsed = pl.concat([out.unparsed, found_tracking.unparsed])
+        for i, item in enumerate(tracking_logs):
+            stats[item.source] = (
+                found_tracking.records[i],
+                found_tracking.unparsed_counts[i],
+                found_tracking.lines[i],
+            )
+            item.text = None
     config_parts = []
     for fmt, reader in (
         ("registry", registry_reader.read),
@@ -237,8 +252,14 @@ def read_evidence(
     out.unparsed = out.unparsed.sort("source", "line")
     out.domains = localdomains.find(local_domains, out.directory, out.sessions, out.recipients)
     out.recipients = localdomains.mark(out.recipients, out.domains)
+    out.tracking, out.paths, clock = paths.build(
+        out.tracking, out.recipients, out.ndrs, out.domains
+    )
+    for item in tracking_logs:
+        item.note = "; ".join(n for n in (item.note, clock) if n)
     inputs = _inputs(seen, stats)
-    spans = out.events.group_by("source").agg(
+    dated = pl.concat([out.events.select("source", "ts"), out.tracking.select("source", "ts")])
+    spans = dated.group_by("source").agg(
         pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts")
     )
     out.inputs = frames.conform(

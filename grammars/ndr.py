@@ -37,6 +37,7 @@ __all__ = [
     "IMS_RECIPIENT",
     "MIMECAST",
     "MSEXCH",
+    "MTS_ID",
     "NOTES",
     "POSTFIX_RECIPIENT",
     "QMAIL_BLOCK",
@@ -358,3 +359,12 @@ def looks_like(sample: str) -> bool:
         return False
     block = head.split("\n\n", 1)[0]
     return len({m.group(0).split(":")[0].lower() for m in _MAIL_HEADERS.finditer(block)}) >= 2
+
+
+# Exchange 4.0/5.x: the returned message's X.400 id, which the tracking log names it
+# by. It may wrap onto lines that start with ';' ("...;p=Org\n\t;l=SERVER-99...").
+MTS_ID = pp.Regex(
+    r"The MTS-ID of the original message is:[ \t]*(?P<mts_id>[^\n]*(?:\n[ \t]*;[^\n]*)*)"
+)
+# RFC 3464: the id the sender gave the message's envelope.
+ENVELOPE_ID = pp.Regex(r"(?im)^Original-Envelope-Id:[ \t]*(?P<envelope_id>[^\n]*)")

@@ -369,6 +369,23 @@ def _original(
     return None, None, None
 
 
+def _original_id(body: str, original: Message | None, statuses: list[Message]) -> str | None:
+    """What the tracking logs call the returned message: its MTS-ID (Exchange
+    4.0/5.x), else its Message-ID, else the DSN's Original-Envelope-Id."""
+    found = g.scan(g.MTS_ID, body)
+    if found:
+        # A wrapped id continues after the line break: join the pieces.
+        return re.sub(r"\n[ \t]*", "", found[0][0]["mts_id"]).strip() or None
+    if original is not None and original.get("Message-ID"):
+        return str(original.get("Message-ID")).strip()
+    for part in statuses:
+        text = part.as_string() if isinstance(part, Message) else str(part)
+        envelope = g.scan(g.ENVELOPE_ID, text)
+        if envelope:
+            return envelope[0][0]["envelope_id"].strip() or None
+    return None
+
+
 def _when(value: str | None) -> dt.datetime | None:
     if not value:
         return None
@@ -461,6 +478,7 @@ def read_message(text: str) -> tuple[list[dict[str, object]], bool]:
         return [], bounce
     x_mailer = msg.get("X-Mailer")
     orig_from, orig_subject, orig_sent = _original(original, texts)
+    original_id = _original_id(body, original, statuses)
     out = []
     for row in rows:
         code, status, remote_text = _remote_reply(row)
@@ -487,6 +505,7 @@ def read_message(text: str) -> tuple[list[dict[str, object]], bool]:
                 "action": row.action,
                 "remote_mta": row.remote_mta,
                 "reporting_mta": reporting,
+                "original_id": original_id,
             }
         )
     return out, True

@@ -136,6 +136,14 @@ class Context:
         return host.str.to_lowercase().str.split(".").list.first() == short
 
     @cached_property
+    def paths(self) -> pl.DataFrame:
+        """Message paths (tracking logs joined with sessions and NDRs) that began in
+        the window, with ``ts`` (the first event) for the evidence tables."""
+        return self._window(self.frames.paths, "first_ts").with_columns(
+            pl.col("first_ts").alias("ts")
+        )
+
+    @cached_property
     def service_events(self) -> pl.DataFrame:
         return self._window(self.frames.service_events)
 

@@ -1,10 +1,12 @@
 """Q168781: outbound mail refused as relaying by the next hop.
 
-Seen three ways, any of which is enough: outbound sessions in which the next hop
+Seen four ways, any of which is enough: outbound sessions in which the next hop
 answers a RCPT with a relay refusal, NDRs quoting such a refusal that came back
-within minutes of sending, and MSExchangeIMC event 4031 quoting it. One finding per
-refusing host; NDRs and events that do not name the host go to the host that
-refused most.
+within minutes of sending, MSExchangeIMC event 4031 quoting it, and message paths in
+the tracking logs whose NDR was generated seconds after the message was queued out
+(with the refusal known from the tracking log, the session or the NDR that came
+back). One finding per refusing host; NDRs, events and paths that do not name the
+host go to the host that refused most.
 """
 
 from __future__ import annotations
@@ -40,11 +42,19 @@ def _events(ctx: Context) -> pl.DataFrame:
     )
 
 
+def _tracking(ctx: Context) -> pl.DataFrame:
+    return ctx.paths.filter(
+        (pl.col("direction") == "outbound")
+        & pl.col("immediate_ndr").fill_null(False)
+        & (pl.col("refusal") == "relay_denied")
+    ).with_columns(pl.col("remote_host").alias("host"))
+
+
 def evaluate(ctx: Context) -> list[Finding]:
     outbound = ctx.recipients.filter(pl.col("direction") == "outbound")
     refused = outbound.filter(pl.col("refusal") == "relay_denied")
-    ndrs, events = _ndrs(ctx), _events(ctx)
-    if refused.height == 0 and ndrs.height == 0 and events.height == 0:
+    ndrs, events, tracked = _ndrs(ctx), _events(ctx), _tracking(ctx)
+    if refused.height == 0 and ndrs.height == 0 and events.height == 0 and tracked.height == 0:
         return []
     hosts = (
         refused.group_by("client").len().sort(["len", "client"], descending=[True, False])
@@ -54,7 +64,7 @@ def evaluate(ctx: Context) -> list[Finding]:
     if hosts is not None:
         subjects = hosts["client"].to_list()
     else:
-        subjects = [most_common(ndrs, "host") or UNNAMED]
+        subjects = [most_common(ndrs, "host") or most_common(tracked, "host") or UNNAMED]
     inbound_ok = ctx.recipients.filter(
         (pl.col("direction") == "inbound") & pl.col("accepted").fill_null(False)
     )
@@ -65,10 +75,11 @@ def evaluate(ctx: Context) -> list[Finding]:
         mine = (pl.col("host") == subject) | (pl.col("host").is_null() & pl.lit(i == 0))
         its_ndrs = ndrs.filter(mine)
         its_events = events if i == 0 else events.clear()
+        its_paths = tracked.filter(mine)
         # Each source sees refused recipients: the protocol log all of them, the
         # events one per recipient, the NDRs those users forwarded. Count from the
         # one that saw most.
-        primary = max((rows, its_events, its_ndrs), key=lambda f: f.height)
+        primary = max((rows, its_events, its_ndrs, its_paths), key=lambda f: f.height)
         first, last = primary["ts"].min(), primary["ts"].max()
         given = outbound.filter((pl.col("client") == subject) & (pl.col("ts") >= first))
         during = inbound_ok.filter(pl.col("ts").is_between(first, last))
@@ -77,8 +88,10 @@ def evaluate(ctx: Context) -> list[Finding]:
             recipients = rows["rcpt"].n_unique()
             domains = rows["rcpt_domain"].drop_nulls().unique().sort().to_list()
         else:
-            reply = most_common(primary, "message" if primary is its_events else "remote_text")
-            reply = reply.split("reported: ")[-1]
+            column = {id(its_events): "message", id(its_paths): "text"}.get(
+                id(primary), "remote_text"
+            )
+            reply = most_common(primary, column).split("reported: ")[-1]
             recipients = primary.height
             domains = []
         corroboration = []
@@ -86,6 +99,11 @@ def evaluate(ctx: Context) -> list[Finding]:
             corroboration.append(f"{its_ndrs.height:,} NDR recipients")
         if its_events.height:
             corroboration.append(f"{its_events.height:,} MSExchangeIMC 4031 events")
+        if its_paths.height:
+            corroboration.append(
+                f"{its_paths.height:,} immediate NDRs in the message tracking log "
+                f"(median {its_paths['seconds_to_ndr'].median():.0f} s after queueing)"
+            )
         facts = {
             "recipients": plural(recipients, "recipient"),
             "domains": _domains(domains),
@@ -102,6 +120,7 @@ def evaluate(ctx: Context) -> list[Finding]:
             "protocol": rows.height > 0,
             "ndr": its_ndrs.height > 0,
             "event": its_events.height > 0,
+            "tracking": its_paths.height > 0,
             "inbound_ok": during.height > 0,
             "version": ctx.version_matches("Q168781"),
         }
@@ -131,6 +150,15 @@ def evaluate(ctx: Context) -> list[Finding]:
                         ),
                     ),
                     cited(its_events, pl.lit("event 4031: ") + pl.col("message")),
+                    cited(
+                        its_paths,
+                        pl.format(
+                            "tracking: NDR for {} {} s after queueing ({})",
+                            pl.col("recipient"),
+                            pl.col("seconds_to_ndr").round(0).cast(pl.Int64),
+                            pl.col("message_id"),
+                        ),
+                    ),
                 ],
             )
         )

@@ -1,0 +1,385 @@
+"""Message tracking logs -> the ``tracking`` frame: one row per event and recipient.
+
+Three generations (grammars in :mod:`grammars.tracking`): Exchange 4.0/5.x records
+over several lines, Exchange 2000/2003 tab-delimited lines under a ``# Date<TAB>Time``
+field line, Exchange 2007+ CSV under ``#Fields:``. Each event id becomes one word
+from ``knowledge/tracking.toml``; a reply in the recipient status (Exchange 2007+
+FAIL and SEND events) is read with the shared SMTP reply grammar and sorted by the
+shared phrase table. Times are kept as written (GMT/UTC) in ``ts_utc``; ``ts``
+starts equal and is moved onto the protocol logs' clock by :mod:`forensics.paths`.
+Every line is a record line, a header, blank, or unparsed with its file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from forensics import frames
+from forensics.discover import Evidence
+from forensics.knowledge import load
+from forensics.lineparse import Engine, extract
+from forensics.readers.common import per_file
+from forensics.replies import refusal_category
+from forensics.timeparse import DateOrder, timestamps
+from grammars import smtp
+from grammars import tracking as g
+
+FORMATS = {
+    "tracking-5x": "exchange-5x",
+    "tracking-2000": "exchange-2000",
+    "tracking-2007": "exchange-2007",
+}
+
+
+@dataclass
+class TrackingResult:
+    tracking: pl.DataFrame
+    unparsed: pl.DataFrame
+    records: list[int]
+    unparsed_counts: list[int]
+    lines: list[int]
+
+
+def read(
+    items: list[Evidence], *, date_order: DateOrder = "mdy", engine: Engine = "fast"
+) -> TrackingResult:
+    """``items``: files sniffed as one of :data:`FORMATS`, in any mix."""
+    from forensics.ingest import lines_frame
+
+    n = len(items)
+    lines = lines_frame(items).with_columns(
+        pl.lit(pl.Series([i.source for i in items], dtype=pl.String))
+        .gather(pl.col("fid"))
+        .alias("source"),
+        pl.lit(pl.Series([FORMATS[i.format] for i in items], dtype=pl.String))
+        .gather(pl.col("fid"))
+        .alias("log"),
+    )
+    parts = lines.partition_by("log", as_dict=True, include_key=True)
+    readers = {"exchange-5x": _read_5x, "exchange-2000": _read_2000, "exchange-2007": _read_2007}
+    rows, good, bad = [], [], []
+    for (log,), part in parts.items():
+        found, ok, missed = readers[log](part, date_order, engine)
+        rows.append(found)
+        good.append(ok)
+        bad.append(missed)
+    tracking = (
+        pl.concat([frames.conform(r, frames.TRACKING) for r in rows])
+        if rows
+        else frames.empty(frames.TRACKING)
+    )
+    tracking = _classify(tracking, engine).sort("source", "line", "recipient", nulls_last=True)
+    good_rows = pl.concat(good) if good else None
+    bad_rows = pl.concat(bad) if bad else None
+    unparsed = (
+        frames.conform(bad_rows, frames.UNPARSED).with_columns(pl.col("text").str.slice(0, 200))
+        if bad_rows is not None
+        else frames.empty(frames.UNPARSED)
+    )
+    return TrackingResult(
+        tracking,
+        unparsed.sort("source", "line"),
+        per_file(good_rows, n),
+        per_file(bad_rows, n),
+        per_file(lines, n),
+    )
+
+
+def _unparsed(rows: pl.DataFrame, reason: str) -> pl.DataFrame:
+    return rows.select("fid", "source", "line", "text", pl.lit(reason).alias("reason"))
+
+
+def _blank() -> pl.Expr:
+    return pl.col("text").str.strip_chars(" \t") == ""
+
+
+def _times(when: pl.Series, date_order: DateOrder, engine: Engine) -> pl.Series:
+    """Tracking times: a four-digit first part is a year (``1999-6-7``), anything
+    else follows the server's date order."""
+    parts = extract(when, g.TRACK_TIME, engine)
+    ymd = timestamps(parts, "ymd")
+    local = timestamps(parts, date_order)
+    return pl.select(
+        pl.when(parts["d1"].str.len_chars() == 4).then(ymd).otherwise(local)
+    ).to_series()
+
+
+def _read_5x(
+    lines: pl.DataFrame, date_order: DateOrder, engine: Engine
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    data = lines.filter(~_blank())
+    head = extract(data["text"], g.EX5_HEAD, engine)
+    data = pl.concat([data, head.drop("error").rename({"matched": "is_head"})], how="horizontal")
+    # A recipient line belongs to the last record line above it in the same file.
+    data = data.with_columns(
+        pl.when(pl.col("is_head")).then(pl.col("line")).forward_fill().over("fid").alias("_record")
+    )
+    follows = ~pl.col("is_head") & pl.col("_record").is_not_null()
+    rcpt_text = data.select(pl.when(follows).then(pl.col("text"))).to_series()
+    rest = data["rest"].str.strip_chars("\t ")
+    inline = data.select(pl.when(pl.col("is_head") & (rest != "")).then(rest)).to_series()
+    own = extract(rcpt_text, g.EX5_RECIPIENT, engine)
+    carried = extract(inline, g.EX5_RECIPIENT, engine)
+    data = data.with_columns(
+        pl.coalesce(own["recipient"], carried["recipient"]).alias("_rcpt"),
+        pl.coalesce(own["report_status"], carried["report_status"]).alias("_rstatus"),
+        own["matched"].alias("_rcpt_line"),
+    )
+    ok = data.filter(pl.col("is_head") | pl.col("_rcpt_line").fill_null(False)).select("fid")
+    missed = pl.concat(
+        [
+            _unparsed(
+                data.filter(~pl.col("is_head") & pl.col("_record").is_null()),
+                "not an Exchange 4.0/5.x tracking record (message id, event number, date-time...)",
+            ),
+            _unparsed(
+                data.filter(follows & ~pl.col("_rcpt_line").fill_null(False)),
+                "not a recipient line of the tracking record above",
+            ),
+        ]
+    )
+    heads = data.filter(pl.col("is_head")).with_columns(
+        _times(data.filter(pl.col("is_head"))["when"], date_order, engine).alias("ts_utc")
+    )
+    recipients = data.filter(pl.col("_rcpt").is_not_null()).select(
+        pl.col("_record"), "fid", pl.col("_rcpt").alias("recipient"), pl.col("_rstatus")
+    )
+    table = {int(k): v for k, v in load("tracking")["events"]["exchange-5x"].items()}
+    joined = heads.drop("_rcpt", "_rstatus").join(
+        recipients.rename({"_record": "line"}),
+        on=["fid", "line"],
+        how="left",
+        maintain_order="left",
+    )
+    out = joined.select(
+        "source",
+        "line",
+        pl.col("ts_utc").alias("ts"),
+        "ts_utc",
+        "log",
+        _event(pl.col("event_id").cast(pl.Int64, strict=False), table).alias("event"),
+        pl.col("event_id").cast(pl.Int64, strict=False).cast(pl.String).alias("event_id"),
+        pl.col("message_id").str.strip_chars(" "),
+        _null_if_empty(pl.col("subject_id")).alias("linked_id"),
+        _null_if_empty(pl.col("originator")).alias("sender"),
+        pl.col("recipient").str.strip_chars(" ").str.to_lowercase(),
+        pl.col("_rstatus").alias("recipient_status"),
+        pl.coalesce(_null_if_empty(pl.col("gateway")), _null_if_empty(pl.col("partner"))).alias(
+            "partner"
+        ),
+        pl.col("length").cast(pl.UInt64, strict=False).alias("bytes"),
+    )
+    return out, ok, missed
+
+
+def _null_if_empty(column: pl.Expr) -> pl.Expr:
+    value = column.str.strip_chars(" ")
+    return pl.when((value != "") & (value != "-")).then(value)
+
+
+def _event(ids: pl.Expr, table: dict) -> pl.Expr:
+    keys = list(table)
+    return ids.replace_strict(
+        keys, [table[k] for k in keys], default="other", return_dtype=pl.String
+    )
+
+
+def _layouts(
+    lines: pl.DataFrame, is_fields: pl.Expr, fields_of: pl.Expr
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(data rows with the field list in force, header and blank lines)."""
+    lines = lines.with_columns(
+        pl.when(is_fields).then(fields_of).forward_fill().over("fid").alias("_fields")
+    )
+    header = pl.col("text").str.starts_with("#")
+    return lines.filter(~header & ~_blank()), lines.filter(header | _blank())
+
+
+def _by_layout(
+    data: pl.DataFrame, grammar_of, split: str, engine: Engine, what: str
+) -> tuple[pl.DataFrame | None, pl.DataFrame]:
+    parsed, bad = [], []
+    for (layout,), rows in data.partition_by("_fields", as_dict=True, include_key=True).items():
+        if layout is None:
+            bad.append(_unparsed(rows, "a record before any field line"))
+            continue
+        grammar = grammar_of(tuple(f.strip() for f in layout.split(split)))
+        found = extract(rows["text"], grammar, engine)
+        rows = pl.concat([rows, found.drop("error")], how="horizontal")
+        parsed.append(rows.filter(pl.col("matched")))
+        bad.append(_unparsed(rows.filter(~pl.col("matched")), f"not as many fields as {what}"))
+    good = pl.concat(parsed, how="diagonal_relaxed") if parsed else None
+    return good, (pl.concat(bad) if bad else data.clear().pipe(_unparsed, ""))
+
+
+def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+
+
+def _read_2000(
+    lines: pl.DataFrame, date_order: DateOrder, engine: Engine
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    is_fields = pl.col("text").str.contains(r"^#[ \t]*(?i:date)\t(?i:time)\t")
+    data, _ = _layouts(lines, is_fields, pl.col("text").str.strip_prefix("#").str.strip_chars(" "))
+    good, bad = _by_layout(data, g.tab_grammar, "\t", engine, "the # Date Time field line")
+    if good is None:
+        return frames.empty(frames.TRACKING), data.select("fid").clear(), bad
+    table = {int(k): v for k, v in load("tracking")["events"]["exchange-2000"].items()}
+    when = good.select(
+        pl.concat_str([_col(good, "f_date"), pl.lit(" "), _col(good, "f_time")])
+    ).to_series()
+    ids = _col(good, "f_event_id").cast(pl.Int64, strict=False)
+    out = good.with_columns(_times(when, date_order, engine).alias("ts_utc")).select(
+        "source",
+        "line",
+        pl.col("ts_utc").alias("ts"),
+        "ts_utc",
+        "log",
+        _event(ids, table).alias("event"),
+        ids.cast(pl.String).alias("event_id"),
+        _null_if_empty(_col(good, "f_msgid")).alias("message_id"),
+        _null_if_empty(_col(good, "f_linked_msgid")).alias("linked_id"),
+        _null_if_empty(_col(good, "f_sender_address")).alias("sender"),
+        _null_if_empty(_col(good, "f_recipient_address")).str.to_lowercase().alias("recipient"),
+        _null_if_empty(_col(good, "f_recipient_report_status")).alias("recipient_status"),
+        _null_if_empty(_col(good, "f_client_ip")).alias("client_ip"),
+        _null_if_empty(_col(good, "f_client_hostname")).alias("client_host"),
+        _null_if_empty(_col(good, "f_server_ip")).alias("server_ip"),
+        _null_if_empty(_col(good, "f_server_hostname")).alias("server_host"),
+        _null_if_empty(_col(good, "f_partner_name")).alias("partner"),
+        _null_if_empty(_col(good, "f_message_subject")).alias("subject"),
+        _col(good, "f_total_bytes").cast(pl.UInt64, strict=False).alias("bytes"),
+    )
+    return out, good.select("fid"), bad
+
+
+def _unquote(field: pl.Expr) -> pl.Expr:
+    quoted = field.str.starts_with('"') & field.str.ends_with('"') & (field.str.len_chars() >= 2)
+    return (
+        pl.when(quoted)
+        .then(field.str.slice(1).str.strip_suffix('"').str.replace_all('""', '"'))
+        .otherwise(field)
+    )
+
+
+def _read_2007(
+    lines: pl.DataFrame, date_order: DateOrder, engine: Engine
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    is_fields = pl.col("text").str.starts_with("#Fields:")
+    data, _ = _layouts(
+        lines, is_fields, pl.col("text").str.strip_prefix("#Fields:").str.strip_chars(" ")
+    )
+    good, bad = _by_layout(data, g.csv_grammar, ",", engine, "#Fields names")
+    if good is None:
+        return frames.empty(frames.TRACKING), data.select("fid").clear(), bad
+    names = [c for c in good.columns if c.startswith("f_")]
+    rows = good.with_columns(_null_if_empty(_unquote(pl.col(c))).alias(c) for c in names)
+    stamp = extract(rows.select(_col(rows, "f_date_time")).to_series(), g.ISO_TIME, engine)
+    parts = stamp.select(
+        pl.col("y").alias("d1"),
+        pl.col("mo").alias("d2"),
+        pl.col("d").alias("d3"),
+        "hh",
+        "mi",
+        "ss",
+        pl.lit(None, pl.String).alias("ampm"),
+    )
+    smtp_source = _col(rows, "f_source").str.to_uppercase() == "SMTP"
+    context = extract(
+        rows.select(pl.when(smtp_source).then(_col(rows, "f_source_context"))).to_series(),
+        g.SOURCE_CONTEXT,
+        engine,
+    )
+    table = load("tracking")["events"]["exchange-2007"]
+    ids = _col(rows, "f_event_id").str.to_uppercase()
+    # Recipients and their statuses are ';' lists; a status list of another length
+    # (a reply with a ';' of its own) goes whole to every recipient.
+    addresses = _col(rows, "f_recipient_address").str.split(";")
+    statuses = _col(rows, "f_recipient_status").str.split(";")
+    rows = rows.with_columns(
+        timestamps(parts, "ymd").alias("ts_utc"),
+        context["session"].alias("_session"),
+        _event(ids, table).alias("_event"),
+        ids.alias("_event_id"),
+        addresses.alias("_rcpts"),
+        statuses.alias("_statuses"),
+        (statuses.list.len() == addresses.list.len()).fill_null(False).alias("_aligned"),
+    )
+    aligned = rows.filter(pl.col("_aligned")).explode("_rcpts", "_statuses")
+    whole = (
+        rows.filter(~pl.col("_aligned"))
+        .with_columns(_col(rows, "f_recipient_status").alias("_statuses"))
+        .explode("_rcpts")
+    )
+    rows = pl.concat([aligned, whole]).sort("fid", "line", maintain_order=True)
+    dsn = pl.col("_event_id") == "DSN"
+    message_id = _col(rows, "f_message_id")
+    reference = _col(rows, "f_reference")
+    related = _col(rows, "f_related_recipient_address")
+    out = rows.select(
+        "source",
+        "line",
+        pl.col("ts_utc").alias("ts"),
+        "ts_utc",
+        "log",
+        pl.col("_event").alias("event"),
+        pl.col("_event_id").alias("event_id"),
+        # A DSN event is logged under the report's own id, with the message it reports
+        # on in "reference" and the failed address in "related-recipient-address":
+        # it belongs to that message's path.
+        pl.when(dsn)
+        .then(pl.coalesce(reference, message_id))
+        .otherwise(message_id)
+        .alias("message_id"),
+        _col(rows, "f_internal_message_id").alias("internal_id"),
+        pl.when(dsn & reference.is_not_null()).then(message_id).alias("linked_id"),
+        _col(rows, "f_sender_address").alias("sender"),
+        pl.when(dsn)
+        .then(pl.coalesce(related, _null_if_empty(pl.col("_rcpts"))))
+        .otherwise(_null_if_empty(pl.col("_rcpts")))
+        .str.to_lowercase()
+        .alias("recipient"),
+        _null_if_empty(pl.col("_statuses")).alias("recipient_status"),
+        _col(rows, "f_client_ip").alias("client_ip"),
+        _col(rows, "f_client_hostname").alias("client_host"),
+        _col(rows, "f_server_ip").alias("server_ip"),
+        _col(rows, "f_server_hostname").alias("server_host"),
+        pl.coalesce(_col(rows, "f_connector_id"), _col(rows, "f_source")).alias("partner"),
+        pl.col("_session").alias("session"),
+        _col(rows, "f_message_subject").alias("subject"),
+        _col(rows, "f_total_bytes").cast(pl.UInt64, strict=False).alias("bytes"),
+    )
+    return out, good.select("fid"), bad
+
+
+def _classify(tracking: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """The reply in a recipient status ("550 5.7.1 Unable to relay", or wrapped as
+    ``[{LED=...};{FQDN=...};{IP=...}]``), its refusal category, and the host it names."""
+    if tracking.height == 0:
+        return tracking
+    status = tracking["recipient_status"]
+    wrapped = extract(
+        tracking.select(
+            pl.when(pl.col("recipient_status").str.starts_with("[{")).then(status)
+        ).to_series(),
+        g.FAIL_STATUS,
+        engine,
+    )
+    said = pl.coalesce(wrapped["reply"], status)
+    said = tracking.select(
+        pl.when(said.str.contains(r"^[2-5][0-9]{2}([ \-]|$)")).then(said)
+    ).to_series()
+    reply = extract(said, smtp.REPLY, engine)
+    code = reply["code"].cast(pl.UInt16, strict=False)
+    return tracking.with_columns(
+        code.alias("code"),
+        reply["status"].alias("status"),
+        reply["text"].alias("text"),
+        pl.select(refusal_category(pl.lit(code), pl.lit(reply["text"])))
+        .to_series()
+        .alias("refusal"),
+        pl.coalesce(pl.col("server_ip"), wrapped["ip"]).alias("server_ip"),
+        pl.coalesce(pl.col("server_host"), wrapped["fqdn"]).alias("server_host"),
+    )
