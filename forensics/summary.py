@@ -33,6 +33,9 @@ class Summary:
     directory: int
     first: str | None
     last: str | None
+    tracking: int = 0  # message-tracking events (one per recipient)
+    path_outcomes: dict[str, int] = field(default_factory=dict)
+    immediate_ndrs: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
     @property
@@ -72,6 +75,9 @@ def summarize(frames: Frames) -> Summary:
         directory=frames.directory.height,
         first=first.isoformat(sep=" ") if first else None,
         last=last.isoformat(sep=" ") if last else None,
+        tracking=frames.tracking.height,
+        path_outcomes=_counts(frames.paths, "outcome"),
+        immediate_ndrs=int(frames.paths["immediate_ndr"].sum() or 0),
         skipped=skipped,
     )
 
@@ -92,6 +98,14 @@ def text_lines(s: Summary) -> list[str]:
         f"{s.rcpt_refused:,} refused",
         f"Refusals:   {_join(s.refusals)}",
         f"NDRs:       {s.ndrs:,} failed recipients ({_join(s.ndr_refusals)})",
+        *(
+            [
+                f"Tracking:   {s.tracking:,} events; message paths {_join(s.path_outcomes)}; "
+                f"{s.immediate_ndrs:,} immediate NDRs"
+            ]
+            if s.tracking
+            else []
+        ),
         f"Evidence:   {s.config:,} configuration facts, {s.service_events:,} Windows events, "
         f"{s.directory:,} directory addresses",
     ]

@@ -9,7 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from forensics.ingest import ingest
-from tests.conftest import IMS_CORPUS, IMS_FIXTURES, SAMPLES, corpus, scenario_dirs
+from tests.conftest import FIXTURES, IMS_CORPUS, IMS_FIXTURES, SAMPLES, corpus, scenario_dirs
 
 
 def assert_same(path: Path, **options) -> None:
@@ -25,6 +25,11 @@ def assert_same(path: Path, **options) -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in IMS_FIXTURES.iterdir()))
 def test_fixture(name):
     assert_same(IMS_FIXTURES / name, date_order="dmy" if "dmy" in name else "mdy")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "tracking").iterdir()))
+def test_tracking_fixture(name):
+    assert_same(FIXTURES / "tracking" / name)
 
 
 def test_corpus_excerpts():

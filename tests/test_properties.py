@@ -12,7 +12,17 @@ from polars.testing import assert_frame_equal
 from forensics.discover import Evidence
 from forensics.ingest import read_evidence, split_lines
 from forensics.lineparse import extract, matches
-from grammars import evidence_csv, exchange, ims, postfix, registry, smtp, transcript, w3c
+from grammars import (
+    evidence_csv,
+    exchange,
+    ims,
+    postfix,
+    registry,
+    smtp,
+    tracking,
+    transcript,
+    w3c,
+)
 
 EXTRACTORS = [
     ims.LINE,
@@ -41,6 +51,14 @@ EXTRACTORS = [
     w3c.fields_grammar(
         ("date", "time", "c-ip", "cs-username", "cs-method", "cs-uri-query", "sc-status")
     ),
+    tracking.TRACK_TIME,
+    tracking.ISO_TIME,
+    tracking.EX5_HEAD,
+    tracking.EX5_RECIPIENT,
+    tracking.SOURCE_CONTEXT,
+    tracking.FAIL_STATUS,
+    tracking.tab_grammar(("Date", "Time", "client-ip", "Event-ID", "MSGID")),
+    tracking.csv_grammar(("date-time", "source-context", "event-id", "recipient-status")),
 ]
 DECIDERS = [ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY]
 
@@ -122,6 +140,17 @@ FRAGMENTS = [
     "+TO:+<a@b> ",
     "550 ",
     "  ",
+    "c=US;a= ;p=Org;l=MAIL01-990607134455Z-12\t",
+    "1017\t",
+    "6/7/99 18:45:06 GMT\t",
+    "1999-6-7 6:50:10 PM",
+    "\tIMS\tMTA\t\t",
+    "0\t2113\t0\t1\t\t2",
+    "08CB6E1A2B3C4D5E;",
+    "[{LRT=};{LED=",
+    "550 5.7.1 Unable to relay}",
+    ";{FQDN=relay.x};{IP=192.0.2.25}]",
+    "FAIL,",
 ]
 texts = st.one_of(
     st.text(max_size=60),
@@ -251,4 +280,35 @@ def test_reading_any_configuration_text_never_raises(text, fmt):
     frames = read_evidence([item])
     (entry,) = frames.inputs.to_dicts()
     assert entry["records"] + entry["unparsed"] <= max(entry["lines"], 1)
+    assert frames.unparsed.height == entry["unparsed"]
+
+
+TRACKING_HEADERS = [
+    "#Software: Microsoft Exchange Server\n#Log-type: Message Tracking Log\n"
+    "#Fields: date-time,source-context,source,event-id,message-id,recipient-address,"
+    "recipient-status,reference,related-recipient-address\n",
+    "# Message Tracking Log File\n# Date\tTime\tRecipient-Address\tEvent-ID\tMSGID\n",
+    "",
+]
+tracking_lines = st.lists(
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=10).map("".join),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(TRACKING_HEADERS),
+    tracking_lines,
+    st.sampled_from(["tracking-5x", "tracking-2000", "tracking-2007"]),
+)
+def test_reading_any_tracking_text_never_raises_and_accounts_for_lines(header, lines, fmt):
+    # Whatever follows the header, each line is a record, a header, blank or
+    # unparsed; the paths are built without error from whatever was read.
+    text = header + "\n".join(lines)
+    item = Evidence(source="t.log", path=None, format=fmt, text=text)  # type: ignore[arg-type]
+    frames = read_evidence([item])
+    (entry,) = frames.inputs.to_dicts()
+    assert entry["lines"] == len(split_lines(text))
+    assert entry["records"] + entry["unparsed"] <= entry["lines"]
     assert frames.unparsed.height == entry["unparsed"]

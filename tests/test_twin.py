@@ -6,7 +6,7 @@ import polars as pl
 import pyparsing as pp
 import pytest
 
-from grammars import ims, smtp
+from grammars import ims, smtp, tracking
 from grammars.twin import compile_grammar, to_regex
 
 
@@ -29,7 +29,19 @@ def test_regex_flags_are_refused():
 
 @pytest.mark.parametrize(
     "grammar",
-    [ims.LINE, ims.PAYLOAD, ims.STARTER, ims.REPLY_HEAD, ims.DASH_REPLY, smtp.PATH_ARG],
+    [
+        ims.LINE,
+        ims.PAYLOAD,
+        ims.STARTER,
+        ims.REPLY_HEAD,
+        ims.DASH_REPLY,
+        smtp.PATH_ARG,
+        tracking.EX5_HEAD,
+        tracking.EX5_RECIPIENT,
+        tracking.TRACK_TIME,
+        tracking.FAIL_STATUS,
+        tracking.SOURCE_CONTEXT,
+    ],
     ids=lambda g: g.name,
 )
 def test_every_grammar_twin_compiles_in_polars(grammar):

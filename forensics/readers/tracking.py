@@ -116,9 +116,25 @@ def _read_5x(
     data = data.with_columns(
         pl.when(pl.col("is_head")).then(pl.col("line")).forward_fill().over("fid").alias("_record")
     )
-    follows = ~pl.col("is_head") & pl.col("_record").is_not_null()
-    rcpt_text = data.select(pl.when(follows).then(pl.col("text"))).to_series()
     rest = data["rest"].str.strip_chars("\t ")
+    # The record says how many recipients it has (one may sit on its own line):
+    # a line past that count is not one of them (a line cut short, say).
+    expected = (
+        pl.when(pl.col("is_head"))
+        .then(
+            pl.col("rcpt_count").cast(pl.Int64, strict=False)
+            - (pl.col("rest").str.strip_chars("\t ") != "").fill_null(False).cast(pl.Int64)
+        )
+        .forward_fill()
+        .over("fid")
+    )
+    below = ~pl.col("is_head") & pl.col("_record").is_not_null()
+    position = below.cast(pl.Int64).cum_sum().over("fid", "_record")
+    data = data.with_columns(
+        (below & (expected.is_null() | (position <= expected))).alias("_follows")
+    )
+    follows = pl.col("_follows")
+    rcpt_text = data.select(pl.when(follows).then(pl.col("text"))).to_series()
     inline = data.select(pl.when(pl.col("is_head") & (rest != "")).then(rest)).to_series()
     own = extract(rcpt_text, g.EX5_RECIPIENT, engine)
     carried = extract(inline, g.EX5_RECIPIENT, engine)
@@ -131,7 +147,7 @@ def _read_5x(
     missed = pl.concat(
         [
             _unparsed(
-                data.filter(~pl.col("is_head") & pl.col("_record").is_null()),
+                data.filter(~pl.col("is_head") & ~follows),
                 "not an Exchange 4.0/5.x tracking record (message id, event number, date-time...)",
             ),
             _unparsed(
@@ -380,6 +396,10 @@ def _classify(tracking: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         pl.select(refusal_category(pl.lit(code), pl.lit(reply["text"])))
         .to_series()
         .alias("refusal"),
-        pl.coalesce(pl.col("server_ip"), wrapped["ip"]).alias("server_ip"),
-        pl.coalesce(pl.col("server_host"), wrapped["fqdn"]).alias("server_host"),
+        # The braced form names the host that gave the error; on a FAIL event the
+        # server fields are the logging server's own.
+        pl.coalesce(_null_if_empty(pl.lit(wrapped["ip"])), pl.col("server_ip")).alias("server_ip"),
+        pl.coalesce(_null_if_empty(pl.lit(wrapped["fqdn"])), pl.col("server_host")).alias(
+            "server_host"
+        ),
     )

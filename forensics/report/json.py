@@ -69,6 +69,9 @@ def document(
             "refused": int((recipients["accepted"] == False).sum() or 0),  # noqa: E712
             "relay_refused": int((recipients["refusal"] == "relay_denied").sum() or 0),
             "ndrs": frames.ndrs.height,
+            "tracking": frames.tracking.height,
+            "paths": frames.paths.height,
+            "immediate_ndrs": int(frames.paths["immediate_ndr"].sum() or 0),
             "config": frames.config.height,
             "service_events": frames.service_events.height,
             "directory": frames.directory.height,

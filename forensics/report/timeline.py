@@ -187,6 +187,27 @@ def _ndr_points(frames: Frames) -> pl.DataFrame:
     return ndrs.select(pl.col("ts").alias("x"), hover.alias("hover"), "refusal")
 
 
+def _tracked_ndr_points(frames: Frames) -> pl.DataFrame:
+    """The NDRs the tracking logs show (whether or not anyone forwarded them)."""
+    paths = frames.paths.filter(pl.col("outcome").is_in(["ndr", "failed"])).drop_nulls("ndr_ts")
+    hover = pl.concat_str(
+        [
+            pl.lit("<b>NDR in the tracking log</b> "),
+            escaped(pl.col("refusal").fill_null("reason not known")),
+            pl.lit("<br>"),
+            escaped(_cut(pl.col("recipient"), 80)),
+            pl.lit("<br>"),
+            pl.col("seconds_to_ndr").round(0).cast(pl.Int64).cast(pl.String),
+            pl.lit(" s after the message entered<br>"),
+            escaped(pl.col("source")),
+            pl.lit(":"),
+            pl.col("line").cast(pl.String),
+        ],
+        ignore_nulls=True,
+    )
+    return paths.head(MAX_POINTS).select(pl.col("ndr_ts").alias("x"), hover.alias("hover"))
+
+
 def _event_points(frames: Frames) -> pl.DataFrame:
     events = frames.service_events.drop_nulls("ts").head(MAX_POINTS)
     hover = pl.concat_str(
@@ -310,6 +331,15 @@ def timeline(
         ndrs["x"],
         ndrs["hover"],
         {"color": "#c62828", "size": 10, "symbol": "triangle-down"},
+    )
+    tracked = _tracked_ndr_points(frames)
+    _add_lane(
+        fig,
+        "NDRs",
+        "NDRs in the tracking log",
+        tracked["x"],
+        tracked["hover"],
+        {"color": "#ef9a9a", "size": 8, "symbol": "triangle-down-open"},
     )
     events = _event_points(frames)
     colours = [EVENT_COLOURS.get(t or "", "#78909c") for t in events["type"].to_list()]
