@@ -23,6 +23,7 @@ from forensics.readers import tables
 from forensics.readers import tracking as tracking_reader
 from forensics.readers import transcript as transcript_reader
 from forensics.readers import w3c as w3c_reader
+from forensics.readers.common import account
 from forensics.timeparse import DateOrder
 
 
@@ -198,13 +199,7 @@ def read_evidence(
         out.sessions = pl.concat([out.sessions, log_sessions])
         out.recipients = pl.concat([out.recipients, log_recipients])
         out.unparsed = pl.concat([out.unparsed, found_log.unparsed])
-        for i, item in enumerate(logs):
-            stats[item.source] = (
-                found_log.records[i],
-                found_log.unparsed_counts[i],
-                found_log.lines[i],
-            )
-            item.text = None
+        account(stats, logs, found_log.records, found_log.unparsed_counts, found_log.lines)
     mails = [item for item in seen if item.format == "email"]
     if mails:
         found = ndr_reader.read([m.text or "" for m in mails], [m.source for m in mails])
@@ -219,13 +214,13 @@ def read_evidence(
         found_tracking = tracking_reader.read(tracking_logs, date_order=date_order, engine=engine)
         out.tracking = found_tracking.tracking
         out.unparsed = pl.concat([out.unparsed, found_tracking.unparsed])
-        for i, item in enumerate(tracking_logs):
-            stats[item.source] = (
-                found_tracking.records[i],
-                found_tracking.unparsed_counts[i],
-                found_tracking.lines[i],
-            )
-            item.text = None
+        account(
+            stats,
+            tracking_logs,
+            found_tracking.records,
+            found_tracking.unparsed_counts,
+            found_tracking.lines,
+        )
     config_parts = []
     for fmt, reader in (
         ("registry", registry_reader.read),
@@ -244,9 +239,7 @@ def read_evidence(
         else:
             config_parts.append(result.config if fmt == "registry" else result.rows)
         out.unparsed = pl.concat([out.unparsed, result.unparsed])
-        for i, item in enumerate(chosen):
-            stats[item.source] = (result.records[i], result.unparsed_counts[i], result.lines[i])
-            item.text = None
+        account(stats, chosen, result.records, result.unparsed_counts, result.lines)
     if config_parts:
         out.config = pl.concat(config_parts).sort("ts", "source", "line", nulls_last=True)
     out.unparsed = out.unparsed.sort("source", "line")

@@ -231,13 +231,8 @@ def _with_sessions(paths: pl.DataFrame, recipients: pl.DataFrame) -> pl.DataFram
         .drop("_at")
     )
     joined = pl.concat([by_id, by_time], how="diagonal_relaxed")
-    taken = pl.col("refusal").is_not_null()
-    return joined.with_columns(
-        pl.when(taken).then(pl.col("code")).otherwise(pl.col("_code")).alias("code"),
-        pl.when(taken).then(pl.col("status")).otherwise(pl.col("_status")).alias("status"),
-        pl.when(taken).then(pl.col("text")).otherwise(pl.col("_text")).alias("text"),
-        pl.coalesce("refusal", "_refusal").alias("refusal"),
-        pl.coalesce("remote_host", "_remote").alias("remote_host"),
+    return _take_refusal(joined, "_code", "_status", "_text", "_refusal").with_columns(
+        pl.coalesce("remote_host", "_remote").alias("remote_host")
     )
 
 
@@ -290,10 +285,18 @@ def _with_ndrs(paths: pl.DataFrame, ndrs: pl.DataFrame) -> pl.DataFrame:
         .drop("_at")
     )
     joined = pl.concat([found, by_time], how="diagonal_relaxed")
+    return _take_refusal(joined, "_ncode", "_nstatus", "_ntext", "_nrefusal")
+
+
+def _take_refusal(
+    frame: pl.DataFrame, code: str, status: str, text: str, refusal: str
+) -> pl.DataFrame:
+    """A path whose refusal is still unknown takes the one a joined row gives (the
+    reply as a whole, so that code, status and text stay one reply)."""
     taken = pl.col("refusal").is_not_null()
-    return joined.with_columns(
-        pl.when(taken).then(pl.col("code")).otherwise(pl.col("_ncode")).alias("code"),
-        pl.when(taken).then(pl.col("status")).otherwise(pl.col("_nstatus")).alias("status"),
-        pl.when(taken).then(pl.col("text")).otherwise(pl.col("_ntext")).alias("text"),
-        pl.coalesce("refusal", "_nrefusal").alias("refusal"),
+    return frame.with_columns(
+        pl.when(taken).then(pl.col("code")).otherwise(pl.col(code)).alias("code"),
+        pl.when(taken).then(pl.col("status")).otherwise(pl.col(status)).alias("status"),
+        pl.when(taken).then(pl.col("text")).otherwise(pl.col(text)).alias("text"),
+        pl.coalesce("refusal", refusal).alias("refusal"),
     )

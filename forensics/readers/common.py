@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
+
+from forensics.lineparse import Engine, extract
+from grammars.twin import LineGrammar
 
 
 @dataclass
@@ -25,3 +30,67 @@ def per_file(frame: pl.DataFrame | None, n: int) -> list[int]:
         return [0] * n
     counts = dict(frame.group_by("fid").len().iter_rows())
     return [int(counts.get(fid, 0)) for fid in range(n)]
+
+
+def csv_unquote(field: pl.Expr) -> pl.Expr:
+    """An RFC 4180 field as its value: the quotes off, ``""`` back to ``"``."""
+    quoted = field.str.starts_with('"') & field.str.ends_with('"') & (field.str.len_chars() >= 2)
+    return (
+        pl.when(quoted)
+        .then(field.str.slice(1).str.strip_suffix('"').str.replace_all('""', '"'))
+        .otherwise(field)
+    )
+
+
+def iso_parts(found: pl.DataFrame) -> pl.DataFrame:
+    """The parts of :func:`grammars.tokens.iso_stamp` (y mo d hh mi ss) as the
+    columns :func:`forensics.timeparse.timestamps` reads, in year-month-day order."""
+    return found.select(
+        pl.col("y").alias("d1"),
+        pl.col("mo").alias("d2"),
+        pl.col("d").alias("d3"),
+        "hh",
+        "mi",
+        "ss",
+        pl.lit(None, pl.String).alias("ampm"),
+    )
+
+
+def read_by_layout(
+    data: pl.DataFrame,
+    grammar_of: Callable[[str], LineGrammar],
+    engine: Engine,
+    *,
+    before: str,
+    mismatch: str,
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """Records read under the field list in force (the ``_fields`` column, forward
+    filled from the file's field lines): one grammar per layout, one pass each.
+    Returns (matched rows with their fields, unparsed rows with a ``reason``):
+    ``before`` for rows above any field line, ``mismatch`` for rows of another shape."""
+    parsed, bad = [], []
+    keep = ["fid", "source", "line", "text"]
+    for (layout,), rows in data.partition_by("_fields", as_dict=True, include_key=True).items():
+        if layout is None:
+            bad.append(rows.select(*keep, pl.lit(before).alias("reason")))
+            continue
+        found = extract(rows["text"], grammar_of(layout), engine)
+        rows = pl.concat([rows, found.drop("error")], how="horizontal")
+        parsed.append(rows.filter(pl.col("matched")))
+        bad.append(rows.filter(~pl.col("matched")).select(*keep, pl.lit(mismatch).alias("reason")))
+    good = pl.concat(parsed, how="diagonal_relaxed") if parsed else None
+    return good, (pl.concat(bad) if bad else None)
+
+
+def account(
+    stats: dict[str, tuple[int, int, int]],
+    items: list[Any],
+    records: list[int],
+    unparsed: list[int],
+    lines: list[int],
+) -> None:
+    """Note per file (records, unparsed, lines) for the inputs table, and let the
+    file's text go: its frames hold what matters now."""
+    for i, item in enumerate(items):
+        stats[item.source] = (records[i], unparsed[i], lines[i])
+        item.text = None

@@ -14,19 +14,10 @@ import polars as pl
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import LogResult, per_file
+from forensics.readers.common import LogResult, csv_unquote, iso_parts, per_file
 from forensics.timeparse import timestamps
 from grammars import exchange as g
 from grammars import smtp
-
-
-def _unquote(field: pl.Expr) -> pl.Expr:
-    quoted = field.str.starts_with('"') & field.str.ends_with('"') & (field.str.len_chars() >= 2)
-    return (
-        pl.when(quoted)
-        .then(field.str.slice(1).str.strip_suffix('"').str.replace_all('""', '"'))
-        .otherwise(field)
-    )
 
 
 def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
@@ -75,18 +66,9 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
 def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     if rows.height == 0:
         return frames.empty(frames.EVENTS)
-    parts = rows.select(
-        pl.col("y").alias("d1"),
-        pl.col("mo").alias("d2"),
-        pl.col("d").alias("d3"),
-        "hh",
-        "mi",
-        "ss",
-        pl.lit(None, pl.String).alias("ampm"),
-    )
     rows = rows.with_columns(
-        timestamps(parts, "ymd").alias("ts"),
-        _unquote(pl.col("data").fill_null("")).alias("payload"),
+        timestamps(iso_parts(rows), "ymd").alias("ts"),
+        csv_unquote(pl.col("data").fill_null("")).alias("payload"),
     )
     inbound = pl.col("direction") == "inbound"
     event = pl.col("event")

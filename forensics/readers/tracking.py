@@ -20,7 +20,7 @@ from forensics import frames
 from forensics.discover import Evidence
 from forensics.knowledge import load
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import per_file
+from forensics.readers.common import csv_unquote, iso_parts, per_file, read_by_layout
 from forensics.replies import refusal_category
 from forensics.timeparse import DateOrder, timestamps
 from grammars import smtp
@@ -64,7 +64,8 @@ def read(
         found, ok, missed = readers[log](part, date_order, engine)
         rows.append(found)
         good.append(ok)
-        bad.append(missed)
+        if missed is not None:
+            bad.append(missed)
     tracking = (
         pl.concat([frames.conform(r, frames.TRACKING) for r in rows])
         if rows
@@ -213,23 +214,6 @@ def _layouts(
     return lines.filter(~header & ~_blank()), lines.filter(header | _blank())
 
 
-def _by_layout(
-    data: pl.DataFrame, grammar_of, split: str, engine: Engine, what: str
-) -> tuple[pl.DataFrame | None, pl.DataFrame]:
-    parsed, bad = [], []
-    for (layout,), rows in data.partition_by("_fields", as_dict=True, include_key=True).items():
-        if layout is None:
-            bad.append(_unparsed(rows, "a record before any field line"))
-            continue
-        grammar = grammar_of(tuple(f.strip() for f in layout.split(split)))
-        found = extract(rows["text"], grammar, engine)
-        rows = pl.concat([rows, found.drop("error")], how="horizontal")
-        parsed.append(rows.filter(pl.col("matched")))
-        bad.append(_unparsed(rows.filter(~pl.col("matched")), f"not as many fields as {what}"))
-    good = pl.concat(parsed, how="diagonal_relaxed") if parsed else None
-    return good, (pl.concat(bad) if bad else data.clear().pipe(_unparsed, ""))
-
-
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
 
@@ -239,7 +223,13 @@ def _read_2000(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     is_fields = pl.col("text").str.contains(r"^#[ \t]*(?i:date)\t(?i:time)\t")
     data, _ = _layouts(lines, is_fields, pl.col("text").str.strip_prefix("#").str.strip_chars(" "))
-    good, bad = _by_layout(data, g.tab_grammar, "\t", engine, "the # Date Time field line")
+    good, bad = read_by_layout(
+        data,
+        lambda layout: g.tab_grammar(tuple(f.strip() for f in layout.split("\t"))),
+        engine,
+        before="a record before any # Date Time field line",
+        mismatch="not as many fields as the # Date Time field line",
+    )
     if good is None:
         return frames.empty(frames.TRACKING), data.select("fid").clear(), bad
     table = {int(k): v for k, v in load("tracking")["events"]["exchange-2000"].items()}
@@ -271,15 +261,6 @@ def _read_2000(
     return out, good.select("fid"), bad
 
 
-def _unquote(field: pl.Expr) -> pl.Expr:
-    quoted = field.str.starts_with('"') & field.str.ends_with('"') & (field.str.len_chars() >= 2)
-    return (
-        pl.when(quoted)
-        .then(field.str.slice(1).str.strip_suffix('"').str.replace_all('""', '"'))
-        .otherwise(field)
-    )
-
-
 def _read_2007(
     lines: pl.DataFrame, date_order: DateOrder, engine: Engine
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -287,21 +268,19 @@ def _read_2007(
     data, _ = _layouts(
         lines, is_fields, pl.col("text").str.strip_prefix("#Fields:").str.strip_chars(" ")
     )
-    good, bad = _by_layout(data, g.csv_grammar, ",", engine, "#Fields names")
+    good, bad = read_by_layout(
+        data,
+        lambda layout: g.csv_grammar(tuple(f.strip() for f in layout.split(","))),
+        engine,
+        before="a record before any #Fields line",
+        mismatch="not as many fields as #Fields names",
+    )
     if good is None:
         return frames.empty(frames.TRACKING), data.select("fid").clear(), bad
     names = [c for c in good.columns if c.startswith("f_")]
-    rows = good.with_columns(_null_if_empty(_unquote(pl.col(c))).alias(c) for c in names)
+    rows = good.with_columns(_null_if_empty(csv_unquote(pl.col(c))).alias(c) for c in names)
     stamp = extract(rows.select(_col(rows, "f_date_time")).to_series(), g.ISO_TIME, engine)
-    parts = stamp.select(
-        pl.col("y").alias("d1"),
-        pl.col("mo").alias("d2"),
-        pl.col("d").alias("d3"),
-        "hh",
-        "mi",
-        "ss",
-        pl.lit(None, pl.String).alias("ampm"),
-    )
+    parts = iso_parts(stamp)
     smtp_source = _col(rows, "f_source").str.to_uppercase() == "SMTP"
     context = extract(
         rows.select(pl.when(smtp_source).then(_col(rows, "f_source_context"))).to_series(),

@@ -19,7 +19,7 @@ import polars as pl
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import LogResult, per_file
+from forensics.readers.common import LogResult, per_file, read_by_layout
 from grammars import smtp, tokens
 from grammars import w3c as g
 
@@ -45,37 +45,18 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
     data = lines.filter(
         ~pl.col("text").str.starts_with("#") & (pl.col("text").str.strip_chars(" \t") != "")
     )
-    parsed_parts, bad_parts = [], []
-    for (layout,), rows in data.partition_by("_fields", as_dict=True, include_key=True).items():
-        if layout is None:
-            bad_parts.append(
-                rows.with_columns(pl.lit("a record before any #Fields line").alias("reason"))
-            )
-            continue
-        grammar = g.fields_grammar(tuple(layout.split()))
-        found = extract(rows["text"], grammar, engine)
-        rows = pl.concat([rows, found.drop("error")], how="horizontal")
-        parsed_parts.append(rows.filter(pl.col("matched")))
-        bad_parts.append(
-            rows.filter(~pl.col("matched")).select(
-                "fid",
-                "source",
-                "line",
-                "text",
-                pl.lit("not as many fields as #Fields names").alias("reason"),
-            )
-        )
-    bad = (
-        pl.concat([b.select("fid", "source", "line", "text", "reason") for b in bad_parts])
-        if bad_parts
-        else None
+    good, bad = read_by_layout(
+        data,
+        lambda layout: g.fields_grammar(tuple(layout.split())),
+        engine,
+        before="a record before any #Fields line",
+        mismatch="not as many fields as #Fields names",
     )
     unparsed = (
         frames.conform(bad, frames.UNPARSED).with_columns(pl.col("text").str.slice(0, 200))
         if bad is not None
         else frames.empty(frames.UNPARSED)
     )
-    good = pl.concat(parsed_parts, how="diagonal_relaxed") if parsed_parts else None
     events = _events(good, engine) if good is not None else frames.empty(frames.EVENTS)
     return LogResult(
         events,
