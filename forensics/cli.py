@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from forensics import __version__, findings, rules
+from forensics import __version__, findings
 from forensics import dataset as fleet
 from forensics.discover import NoInputError, discover
 from forensics.errors import (
@@ -29,8 +29,6 @@ from forensics.findings import SEVERITIES, at_least
 from forensics.ingest import Frames, ingest
 from forensics.knowledge import load
 from forensics.lineparse import ENGINES
-from forensics.report import html, markdown
-from forensics.report import json as findings_json
 from forensics.summary import Summary, findings_lines, summarize, text_lines
 from forensics.timeparse import DATE_ORDERS
 
@@ -377,6 +375,12 @@ def analyze(
         frames = fleet.load(paths[0], list(hosts) or None)
     else:
         frames = _read(paths, quiet=quiet, **options)
+    # The classifier and the report stack (plotly, Jinja2) load here, not at start:
+    # parse, formats and the usage errors do not pay for them.
+    from forensics import rules
+    from forensics.report import html, markdown
+    from forensics.report import json as findings_json
+
     summary = summarize(frames)
     found = rules.evaluate(frames, since=since, until=until)
     to_stderr = json_out == "-"
@@ -425,6 +429,8 @@ def rules_command() -> None:
     Example:
       smtp-forensics rules
     """
+    from forensics import rules
+
     articles = findings.articles()
     for rule in rules.RULES:
         meta = findings.rule_meta(rule)

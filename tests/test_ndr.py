@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from polars.testing import assert_frame_equal
 
 from forensics.ingest import ingest
+from forensics.readers import ndr
 from tests.conftest import CORPUS, FIXTURES, corpus
 
 NDR = FIXTURES / "ndr"
@@ -133,3 +135,18 @@ def test_exchange2003_outlook_rendering_with_an_enhanced_status():
     assert row["diagnostic"] == "<mx.partner-a.example #5.1.1>"
     assert row["reason_text"].startswith("The e-mail account does not exist")
     assert row["refusal"] == "unknown_recipient"
+
+
+def test_reading_in_two_processes_gives_the_same_rows():
+    """Large batches are read by this process and a worker: the rows, their order
+    and the per-file counts are those of one process reading them all."""
+    files = sorted(p for p in (FIXTURES / "ndr").iterdir() if p.is_file()) * 3
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in files]
+    sources = [f"{i}/{p.name}" for i, p in enumerate(files)]
+    one = ndr.read(texts, sources, parallel=False)
+    two = ndr.read(texts, sources, parallel=True)
+    assert (one.processes, two.processes) == (1, 2)
+    assert two.ndrs.height > 0
+    assert_frame_equal(one.ndrs, two.ndrs)
+    assert_frame_equal(one.unparsed, two.unparsed)
+    assert (one.records, one.unparsed_counts) == (two.records, two.unparsed_counts)
