@@ -77,14 +77,21 @@ def split_lines(text: str) -> list[str]:
 # cores, five times faster than splitting and exploding it; control bytes are rare
 # in logs, and a text that holds every one of them is split the slower way.
 _SEPARATORS = [chr(c) for c in (*range(0, 9), *range(14, 32))]
+# Files of this many characters on average, or more, are cut that way.
+_CSV_CUT_MIN_AVERAGE = 64 * 1024
 
 
-def lines_frame(items: Sequence[Evidence]) -> pl.DataFrame:
+def lines_frame(
+    items: Sequence[Evidence], *, csv_cut_from: int = _CSV_CUT_MIN_AVERAGE
+) -> pl.DataFrame:
     """All lines of ``items`` as one frame: fid (position in items), line, text.
-    The split happens in polars: one pass however many files there are."""
+    The split happens in polars: one pass however many files there are. Files of
+    ``csv_cut_from`` characters on average or more are cut by the CSV reader."""
     texts = [_normalise(item.text or "") for item in items]
     joined = "".join(texts)
-    separator = next((c for c in _SEPARATORS if c not in joined), None)
+    # Many small files (an IMS folder) split as fast in Python; big ones do not.
+    large = len(joined) >= csv_cut_from * max(len(texts), 1)
+    separator = next((c for c in _SEPARATORS if c not in joined), None) if large else None
     if not joined or separator is None:
         counts = pl.Series([t.count("\n") for t in texts], dtype=pl.UInt32)
         return _lines_by_explode(texts, counts)

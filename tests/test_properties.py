@@ -332,4 +332,5 @@ def test_lines_are_cut_as_splitting_would_cut_them(texts):
     items = [Evidence(source=str(i), path="", text=t) for i, t in enumerate(texts)]
     normal = [_normalise(t) for t in texts]
     counts = pl.Series([t.count("\n") for t in normal], dtype=pl.UInt32)
-    assert_frame_equal(lines_frame(items), _lines_by_explode(normal, counts))
+    # Small texts take the CSV reader's path too here, so that it is what is tested.
+    assert_frame_equal(lines_frame(items, csv_cut_from=0), _lines_by_explode(normal, counts))
