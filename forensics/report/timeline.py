@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
@@ -453,19 +452,34 @@ def windows(found: list[Finding]) -> go.Figure | None:
     ]
     if not rows:
         return None
-    frame = pl.DataFrame(rows)
-    fig = px.timeline(
-        frame,
-        x_start="start",
-        x_end="end",
-        y="finding",
-        color="severity",
-        color_discrete_map=SEVERITY_COLOURS,
-        hover_data={"count": True},
-    )
+    # What px.timeline draws, without loading plotly.express for it: horizontal bars
+    # on a date axis, each starting at its window's start and as long as the window.
+    fig = go.Figure()
+    for severity in dict.fromkeys(r["severity"] for r in rows):
+        mine = [r for r in rows if r["severity"] == severity]
+        fig.add_trace(
+            go.Bar(
+                name=severity,
+                orientation="h",
+                base=[r["start"].isoformat() for r in mine],
+                x=[(r["end"] - r["start"]).total_seconds() * 1000 for r in mine],
+                y=[r["finding"] for r in mine],
+                marker_color=SEVERITY_COLOURS.get(severity, "#78909c"),
+                hovertext=[
+                    f"{r['finding']}<br>{severity}, {r['count']:,} times<br>"
+                    f"{r['start']:%Y-%m-%d %H:%M} .. {r['end']:%Y-%m-%d %H:%M}"
+                    for r in mine
+                ],
+                hoverinfo="text",
+            )
+        )
+    fig.update_xaxes(type="date")
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_layout(
-        height=120 + 30 * len(rows), margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False
+        height=120 + 30 * len(rows),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        showlegend=False,
+        barmode="overlay",
     )
     return fig
 
