@@ -26,7 +26,7 @@ FIELDS = (
 )
 
 
-def _csv(value: str) -> str:
+def csv_field(value: str) -> str:
     return f'"{value.replace(chr(34), chr(34) * 2)}"' if any(c in value for c in ',"') else value
 
 
@@ -65,7 +65,7 @@ class ExchangeWriter:
         t = s.start
 
         def row(event: str, data: str = "", context: str = "") -> None:
-            rows.append((t, event, f"{_csv(data)},{_csv(context)}"))
+            rows.append((t, event, f"{csv_field(data)},{csv_field(context)}"))
 
         # Receive log: the client's commands are '<' (received), our replies '>'.
         # Send log: our commands are '>' (sent), the remote's replies '<'.
@@ -112,7 +112,8 @@ class ExchangeWriter:
         name = "SmtpReceive" if inbound else "SmtpSend"
         for seq, (when, event, rest) in enumerate(rows):
             stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-            line = f"{stamp},{_csv(connector)},{sid},{seq},{local_end},{remote_end},{event},{rest}"
+            ends = f"{local_end},{remote_end}"
+            line = f"{stamp},{csv_field(connector)},{sid},{seq},{ends},{event},{rest}"
             self._rows.setdefault(name, []).append((when, line))
 
     def write(self, root: Path) -> Truth:

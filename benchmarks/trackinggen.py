@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.evidence import mts_id
-from benchmarks.exchangegen import _csv, session_id
+from benchmarks.exchangegen import csv_field, session_id
 from benchmarks.imsgen import Session
 
 
@@ -117,7 +117,7 @@ def write_2013(sessions: list[Session], root: Path, *, server: str, address: str
 
     def row(when: dt.datetime, values: dict[str, str]) -> None:
         stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-        cells = [stamp] + [_csv(values.get(f, "")) for f in FIELDS_2013.split(",")[1:]]
+        cells = [stamp] + [csv_field(values.get(f, "")) for f in FIELDS_2013.split(",")[1:]]
         rows.append((when, ",".join(cells)))
 
     for n, s in enumerate(sessions, 1):

@@ -44,7 +44,7 @@ def find(
     ).with_columns(origin=pl.lit("option"))
     listed = (
         directory.select(
-            pl.col("address").str.extract(_DOMAIN_OF_ADDRESS).str.to_lowercase().alias("domain"),
+            domain_of(pl.col("address")).alias("domain"),
             "source",
             "line",
         )
@@ -62,7 +62,7 @@ def find(
     own = set(own_hosts.select(_host_domain(pl.col("host"))).to_series().drop_nulls().to_list())
     senders = set(
         sessions.filter(pl.col("direction") == "outbound")
-        .select(pl.col("mail_from").str.extract(_DOMAIN_OF_ADDRESS).str.to_lowercase())
+        .select(domain_of(pl.col("mail_from")))
         .to_series()
         .drop_nulls()
         .to_list()
@@ -104,9 +104,18 @@ def strongest(domains: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def mark(recipients: pl.DataFrame, domains: pl.DataFrame) -> pl.DataFrame:
-    """Set ``recipients.local``: true for a local domain, false for another one, null
-    when no local domain is known at all (then nothing can be called foreign)."""
+def domain_of(address: pl.Expr) -> pl.Expr:
+    """``Ann@Contoso.example`` -> ``contoso.example``; null for no domain."""
+    return address.str.extract(_DOMAIN_OF_ADDRESS).str.to_lowercase()
+
+
+def is_local(domain: pl.Expr, domains: pl.DataFrame) -> pl.Expr:
+    """True for a local domain, false for another one, null when no local domain is
+    known at all (then nothing can be called foreign)."""
     known = domains["domain"].to_list()
-    local = pl.col("rcpt_domain").is_in(known) if known else pl.lit(None, pl.Boolean)
-    return recipients.with_columns(local.alias("local"))
+    return domain.is_in(known) if known else pl.lit(None, pl.Boolean)
+
+
+def mark(recipients: pl.DataFrame, domains: pl.DataFrame) -> pl.DataFrame:
+    """Set ``recipients.local`` (see :func:`is_local`)."""
+    return recipients.with_columns(is_local(pl.col("rcpt_domain"), domains).alias("local"))

@@ -20,7 +20,7 @@ import datetime as dt
 
 import polars as pl
 
-from forensics import frames
+from forensics import frames, localdomains
 from forensics.knowledge import load
 
 # The events that a RCPT in a protocol log sits beside, seconds away.
@@ -115,7 +115,6 @@ def _paths(tracking: pl.DataFrame, domains: pl.DataFrame) -> pl.DataFrame:
     rows = tracking.filter(pl.col("message_id").is_not_null() & pl.col("recipient").is_not_null())
     if rows.height == 0:
         return frames.empty(frames.PATHS)
-    local = domains["domain"].to_list()
     immediate = load("tracking")["immediate_seconds"]
     refused = pl.col("refusal").is_not_null()
     out = (
@@ -148,11 +147,15 @@ def _paths(tracking: pl.DataFrame, domains: pl.DataFrame) -> pl.DataFrame:
             pl.col("client_ip").filter(event == "receive").drop_nulls().first(),
         )
     )
-    domain = pl.col("recipient").str.extract(r"@([^@>\s]+)$").str.strip_suffix(".")
-    is_local = domain.is_in(local)
+    local = localdomains.is_local(localdomains.domain_of(pl.col("recipient")), domains)
     seconds = (pl.col("ndr_ts") - pl.col("first_ts")).dt.total_seconds(fractional=True)
     return out.with_columns(
-        pl.when(~is_local & (pl.col("_out") | pl.col("_fail") | pl.col("_ndr")))
+        # Queued or sent out is outbound whatever the domain; a failure or an NDR
+        # alone is, unless the recipient is known to be local (an unknown user of
+        # ours). With no local domain known, nothing is called local.
+        pl.when(
+            pl.col("_out") | ((pl.col("_fail") | pl.col("_ndr")) & (local != True).fill_null(True))  # noqa: E712
+        )
         .then(pl.lit("outbound"))
         .when(pl.col("_in"))
         .then(pl.lit("inbound"))

@@ -143,6 +143,24 @@ def test_exchange_2003_events_and_times():
     assert (path["outcome"], path["seconds_to_ndr"]) == ("ndr", 2.0)
 
 
+def test_an_ndr_alone_is_outbound_unless_the_recipient_is_known_local():
+    """karl@litware.example was submitted (1019) and reported (1030), never queued
+    out: outbound while no local domain is known, ours once litware.example is."""
+    log = TRACKING / "exchange2003-20030515.log"
+    karl = pl.col("recipient") == "karl@litware.example"
+    assert ingest([log]).paths.filter(karl)["direction"].to_list() == ["outbound"]
+    local = ingest([log], local_domains=["litware.example"]).paths.filter(karl)
+    assert local["direction"].to_list() == ["local"]
+
+
+def test_a_message_queued_out_is_outbound_even_to_a_local_domain():
+    """The IMS queued it for the Internet (1010): it left, whatever the domain (a
+    namespace shared with another system)."""
+    found = ingest([TRACKING / "exchange55-19990607.log"], local_domains=["isp-west.example"])
+    ann = found.paths.filter(pl.col("recipient") == "ann.evans@isp-west.example")
+    assert ann["direction"].to_list() == ["outbound"]
+
+
 def test_an_ndr_hours_after_queueing_is_not_immediate(tmp_path):
     text = (TRACKING / "exchange55-19990607.log").read_text("cp1252")
     (tmp_path / "19990607.log").write_text(

@@ -32,6 +32,16 @@ def per_file(frame: pl.DataFrame | None, n: int) -> list[int]:
     return [int(counts.get(fid, 0)) for fid in range(n)]
 
 
+def column_or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A column the layout in force may lack (a #Fields line names what it names)."""
+    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+
+
+def unparsed_rows(rows: pl.DataFrame, reason: str) -> pl.DataFrame:
+    """``rows`` as lines not read, with why (the columns the unparsed frame needs)."""
+    return rows.select("fid", "source", "line", "text", pl.lit(reason).alias("reason"))
+
+
 def csv_unquote(field: pl.Expr) -> pl.Expr:
     """An RFC 4180 field as its value: the quotes off, ``""`` back to ``"``."""
     quoted = field.str.starts_with('"') & field.str.ends_with('"') & (field.str.len_chars() >= 2)
@@ -69,15 +79,14 @@ def read_by_layout(
     Returns (matched rows with their fields, unparsed rows with a ``reason``):
     ``before`` for rows above any field line, ``mismatch`` for rows of another shape."""
     parsed, bad = [], []
-    keep = ["fid", "source", "line", "text"]
     for (layout,), rows in data.partition_by("_fields", as_dict=True, include_key=True).items():
         if layout is None:
-            bad.append(rows.select(*keep, pl.lit(before).alias("reason")))
+            bad.append(unparsed_rows(rows, before))
             continue
         found = extract(rows["text"], grammar_of(layout), engine)
         rows = pl.concat([rows, found.drop("error")], how="horizontal")
         parsed.append(rows.filter(pl.col("matched")))
-        bad.append(rows.filter(~pl.col("matched")).select(*keep, pl.lit(mismatch).alias("reason")))
+        bad.append(unparsed_rows(rows.filter(~pl.col("matched")), mismatch))
     good = pl.concat(parsed, how="diagonal_relaxed") if parsed else None
     return good, (pl.concat(bad) if bad else None)
 

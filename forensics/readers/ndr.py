@@ -599,6 +599,8 @@ def _read_in_two(texts: list[str], sources: list[str]) -> tuple[_Part, int]:
             first = _read_files(texts[:cut], sources[:cut])
             second = later.result()
     except (OSError, BrokenProcessPool, ValueError):
+        # No process to be had (OSError), a worker that died (BrokenProcessPool), a
+        # platform without forkserver (ValueError): this process reads it all.
         return _read_files(texts, sources), 1
     joined = (
         first[0] + second[0],

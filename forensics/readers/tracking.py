@@ -20,7 +20,14 @@ from forensics import frames
 from forensics.discover import Evidence
 from forensics.knowledge import load
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import csv_unquote, iso_parts, per_file, read_by_layout
+from forensics.readers.common import (
+    column_or_null,
+    csv_unquote,
+    iso_parts,
+    per_file,
+    read_by_layout,
+    unparsed_rows,
+)
 from forensics.replies import refusal_category
 from forensics.timeparse import DateOrder, timestamps
 from grammars import smtp
@@ -88,10 +95,6 @@ def read(
     )
 
 
-def _unparsed(rows: pl.DataFrame, reason: str) -> pl.DataFrame:
-    return rows.select("fid", "source", "line", "text", pl.lit(reason).alias("reason"))
-
-
 def _blank() -> pl.Expr:
     return pl.col("text").str.strip_chars(" \t") == ""
 
@@ -111,20 +114,22 @@ def _read_5x(
     lines: pl.DataFrame, date_order: DateOrder, engine: Engine
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     data = lines.filter(~_blank())
-    head = extract(data["text"], g.EX5_HEAD, engine)
+    # Half the lines are recipient lines: the twin decides alone (the property tests
+    # hold it to pyparsing), or each of them would go through pyparsing one by one.
+    head = extract(data["text"], g.EX5_HEAD, engine, fallback=False)
     data = pl.concat([data, head.drop("error").rename({"matched": "is_head"})], how="horizontal")
     # A recipient line belongs to the last record line above it in the same file.
     data = data.with_columns(
         pl.when(pl.col("is_head")).then(pl.col("line")).forward_fill().over("fid").alias("_record")
     )
-    rest = data["rest"].str.strip_chars("\t ")
+    data = data.with_columns(pl.col("rest").str.strip_chars("\t ").alias("_rest"))
     # The record says how many recipients it has (one may sit on its own line):
     # a line past that count is not one of them (a line cut short, say).
     expected = (
         pl.when(pl.col("is_head"))
         .then(
             pl.col("rcpt_count").cast(pl.Int64, strict=False)
-            - (pl.col("rest").str.strip_chars("\t ") != "").fill_null(False).cast(pl.Int64)
+            - (pl.col("_rest") != "").fill_null(False).cast(pl.Int64)
         )
         .forward_fill()
         .over("fid")
@@ -136,7 +141,9 @@ def _read_5x(
     )
     follows = pl.col("_follows")
     rcpt_text = data.select(pl.when(follows).then(pl.col("text"))).to_series()
-    inline = data.select(pl.when(pl.col("is_head") & (rest != "")).then(rest)).to_series()
+    inline = data.select(
+        pl.when(pl.col("is_head") & (pl.col("_rest") != "")).then(pl.col("_rest"))
+    ).to_series()
     own = extract(rcpt_text, g.EX5_RECIPIENT, engine)
     carried = extract(inline, g.EX5_RECIPIENT, engine)
     data = data.with_columns(
@@ -147,11 +154,11 @@ def _read_5x(
     ok = data.filter(pl.col("is_head") | pl.col("_rcpt_line").fill_null(False)).select("fid")
     missed = pl.concat(
         [
-            _unparsed(
+            unparsed_rows(
                 data.filter(~pl.col("is_head") & ~follows),
                 "not an Exchange 4.0/5.x tracking record (message id, event number, date-time...)",
             ),
-            _unparsed(
+            unparsed_rows(
                 data.filter(follows & ~pl.col("_rcpt_line").fill_null(False)),
                 "not a recipient line of the tracking record above",
             ),
@@ -203,26 +210,20 @@ def _event(ids: pl.Expr, table: dict) -> pl.Expr:
     )
 
 
-def _layouts(
-    lines: pl.DataFrame, is_fields: pl.Expr, fields_of: pl.Expr
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(data rows with the field list in force, header and blank lines)."""
+def _layouts(lines: pl.DataFrame, is_fields: pl.Expr, fields_of: pl.Expr) -> pl.DataFrame:
+    """The data rows (not a ``#`` header, not blank), each with the field list in
+    force in ``_fields``."""
     lines = lines.with_columns(
         pl.when(is_fields).then(fields_of).forward_fill().over("fid").alias("_fields")
     )
-    header = pl.col("text").str.starts_with("#")
-    return lines.filter(~header & ~_blank()), lines.filter(header | _blank())
-
-
-def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+    return lines.filter(~pl.col("text").str.starts_with("#") & ~_blank())
 
 
 def _read_2000(
     lines: pl.DataFrame, date_order: DateOrder, engine: Engine
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     is_fields = pl.col("text").str.contains(r"^#[ \t]*(?i:date)\t(?i:time)\t")
-    data, _ = _layouts(lines, is_fields, pl.col("text").str.strip_prefix("#").str.strip_chars(" "))
+    data = _layouts(lines, is_fields, pl.col("text").str.strip_prefix("#").str.strip_chars(" "))
     good, bad = read_by_layout(
         data,
         lambda layout: g.tab_grammar(tuple(f.strip() for f in layout.split("\t"))),
@@ -234,9 +235,9 @@ def _read_2000(
         return frames.empty(frames.TRACKING), data.select("fid").clear(), bad
     table = {int(k): v for k, v in load("tracking")["events"]["exchange-2000"].items()}
     when = good.select(
-        pl.concat_str([_col(good, "f_date"), pl.lit(" "), _col(good, "f_time")])
+        pl.concat_str([column_or_null(good, "f_date"), pl.lit(" "), column_or_null(good, "f_time")])
     ).to_series()
-    ids = _col(good, "f_event_id").cast(pl.Int64, strict=False)
+    ids = column_or_null(good, "f_event_id").cast(pl.Int64, strict=False)
     out = good.with_columns(_times(when, date_order, engine).alias("ts_utc")).select(
         "source",
         "line",
@@ -245,18 +246,20 @@ def _read_2000(
         "log",
         _event(ids, table).alias("event"),
         ids.cast(pl.String).alias("event_id"),
-        _null_if_empty(_col(good, "f_msgid")).alias("message_id"),
-        _null_if_empty(_col(good, "f_linked_msgid")).alias("linked_id"),
-        _null_if_empty(_col(good, "f_sender_address")).alias("sender"),
-        _null_if_empty(_col(good, "f_recipient_address")).str.to_lowercase().alias("recipient"),
-        _null_if_empty(_col(good, "f_recipient_report_status")).alias("recipient_status"),
-        _null_if_empty(_col(good, "f_client_ip")).alias("client_ip"),
-        _null_if_empty(_col(good, "f_client_hostname")).alias("client_host"),
-        _null_if_empty(_col(good, "f_server_ip")).alias("server_ip"),
-        _null_if_empty(_col(good, "f_server_hostname")).alias("server_host"),
-        _null_if_empty(_col(good, "f_partner_name")).alias("partner"),
-        _null_if_empty(_col(good, "f_message_subject")).alias("subject"),
-        _col(good, "f_total_bytes").cast(pl.UInt64, strict=False).alias("bytes"),
+        _null_if_empty(column_or_null(good, "f_msgid")).alias("message_id"),
+        _null_if_empty(column_or_null(good, "f_linked_msgid")).alias("linked_id"),
+        _null_if_empty(column_or_null(good, "f_sender_address")).alias("sender"),
+        _null_if_empty(column_or_null(good, "f_recipient_address"))
+        .str.to_lowercase()
+        .alias("recipient"),
+        _null_if_empty(column_or_null(good, "f_recipient_report_status")).alias("recipient_status"),
+        _null_if_empty(column_or_null(good, "f_client_ip")).alias("client_ip"),
+        _null_if_empty(column_or_null(good, "f_client_hostname")).alias("client_host"),
+        _null_if_empty(column_or_null(good, "f_server_ip")).alias("server_ip"),
+        _null_if_empty(column_or_null(good, "f_server_hostname")).alias("server_host"),
+        _null_if_empty(column_or_null(good, "f_partner_name")).alias("partner"),
+        _null_if_empty(column_or_null(good, "f_message_subject")).alias("subject"),
+        column_or_null(good, "f_total_bytes").cast(pl.UInt64, strict=False).alias("bytes"),
     )
     return out, good.select("fid"), bad
 
@@ -265,7 +268,7 @@ def _read_2007(
     lines: pl.DataFrame, date_order: DateOrder, engine: Engine
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     is_fields = pl.col("text").str.starts_with("#Fields:")
-    data, _ = _layouts(
+    data = _layouts(
         lines, is_fields, pl.col("text").str.strip_prefix("#Fields:").str.strip_chars(" ")
     )
     good, bad = read_by_layout(
@@ -279,20 +282,25 @@ def _read_2007(
         return frames.empty(frames.TRACKING), data.select("fid").clear(), bad
     names = [c for c in good.columns if c.startswith("f_")]
     rows = good.with_columns(_null_if_empty(csv_unquote(pl.col(c))).alias(c) for c in names)
-    stamp = extract(rows.select(_col(rows, "f_date_time")).to_series(), g.ISO_TIME, engine)
+    stamp = extract(
+        rows.select(column_or_null(rows, "f_date_time")).to_series(), g.ISO_TIME, engine
+    )
     parts = iso_parts(stamp)
-    smtp_source = _col(rows, "f_source").str.to_uppercase() == "SMTP"
+    smtp_source = column_or_null(rows, "f_source").str.to_uppercase() == "SMTP"
     context = extract(
-        rows.select(pl.when(smtp_source).then(_col(rows, "f_source_context"))).to_series(),
+        rows.select(
+            pl.when(smtp_source).then(column_or_null(rows, "f_source_context"))
+        ).to_series(),
         g.SOURCE_CONTEXT,
         engine,
+        fallback=False,  # a context of another shape names no session: no loop for it
     )
     table = load("tracking")["events"]["exchange-2007"]
-    ids = _col(rows, "f_event_id").str.to_uppercase()
+    ids = column_or_null(rows, "f_event_id").str.to_uppercase()
     # Recipients and their statuses are ';' lists; a status list of another length
     # (a reply with a ';' of its own) goes whole to every recipient.
-    addresses = _col(rows, "f_recipient_address").str.split(";")
-    statuses = _col(rows, "f_recipient_status").str.split(";")
+    addresses = column_or_null(rows, "f_recipient_address").str.split(";")
+    statuses = column_or_null(rows, "f_recipient_status").str.split(";")
     rows = rows.with_columns(
         timestamps(parts, "ymd").alias("ts_utc"),
         context["session"].alias("_session"),
@@ -305,14 +313,14 @@ def _read_2007(
     aligned = rows.filter(pl.col("_aligned")).explode("_rcpts", "_statuses")
     whole = (
         rows.filter(~pl.col("_aligned"))
-        .with_columns(_col(rows, "f_recipient_status").alias("_statuses"))
+        .with_columns(column_or_null(rows, "f_recipient_status").alias("_statuses"))
         .explode("_rcpts")
     )
     rows = pl.concat([aligned, whole]).sort("fid", "line", maintain_order=True)
     dsn = pl.col("_event_id") == "DSN"
-    message_id = _col(rows, "f_message_id")
-    reference = _col(rows, "f_reference")
-    related = _col(rows, "f_related_recipient_address")
+    message_id = column_or_null(rows, "f_message_id")
+    reference = column_or_null(rows, "f_reference")
+    related = column_or_null(rows, "f_related_recipient_address")
     out = rows.select(
         "source",
         "line",
@@ -328,23 +336,25 @@ def _read_2007(
         .then(pl.coalesce(reference, message_id))
         .otherwise(message_id)
         .alias("message_id"),
-        _col(rows, "f_internal_message_id").alias("internal_id"),
+        column_or_null(rows, "f_internal_message_id").alias("internal_id"),
         pl.when(dsn & reference.is_not_null()).then(message_id).alias("linked_id"),
-        _col(rows, "f_sender_address").alias("sender"),
+        column_or_null(rows, "f_sender_address").alias("sender"),
         pl.when(dsn)
         .then(pl.coalesce(related, _null_if_empty(pl.col("_rcpts"))))
         .otherwise(_null_if_empty(pl.col("_rcpts")))
         .str.to_lowercase()
         .alias("recipient"),
         _null_if_empty(pl.col("_statuses")).alias("recipient_status"),
-        _col(rows, "f_client_ip").alias("client_ip"),
-        _col(rows, "f_client_hostname").alias("client_host"),
-        _col(rows, "f_server_ip").alias("server_ip"),
-        _col(rows, "f_server_hostname").alias("server_host"),
-        pl.coalesce(_col(rows, "f_connector_id"), _col(rows, "f_source")).alias("partner"),
+        column_or_null(rows, "f_client_ip").alias("client_ip"),
+        column_or_null(rows, "f_client_hostname").alias("client_host"),
+        column_or_null(rows, "f_server_ip").alias("server_ip"),
+        column_or_null(rows, "f_server_hostname").alias("server_host"),
+        pl.coalesce(column_or_null(rows, "f_connector_id"), column_or_null(rows, "f_source")).alias(
+            "partner"
+        ),
         pl.col("_session").alias("session"),
-        _col(rows, "f_message_subject").alias("subject"),
-        _col(rows, "f_total_bytes").cast(pl.UInt64, strict=False).alias("bytes"),
+        column_or_null(rows, "f_message_subject").alias("subject"),
+        column_or_null(rows, "f_total_bytes").cast(pl.UInt64, strict=False).alias("bytes"),
     )
     return out, good.select("fid"), bad
 

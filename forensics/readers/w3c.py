@@ -19,7 +19,7 @@ import polars as pl
 from forensics import frames
 from forensics.discover import Evidence
 from forensics.lineparse import Engine, extract
-from forensics.readers.common import LogResult, per_file, read_by_layout
+from forensics.readers.common import LogResult, column_or_null, per_file, read_by_layout
 from grammars import smtp, tokens
 from grammars import w3c as g
 
@@ -67,38 +67,38 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
     )
 
 
-def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
-
-
 def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
-    method = _col(rows, "cs_method").str.to_uppercase()
-    user = _col(rows, "cs_username")
+    method = column_or_null(rows, "cs_method").str.to_uppercase()
+    user = column_or_null(rows, "cs_username")
     is_smtp = (
-        _col(rows, "s_sitename").str.starts_with("SMTPSVC").fill_null(False)
+        column_or_null(rows, "s_sitename").str.starts_with("SMTPSVC").fill_null(False)
         | method.is_in(SMTP_VERBS).fill_null(False)
         | user.is_in(["OutboundConnectionCommand", "OutboundConnectionResponse"]).fill_null(False)
     )
     rows = rows.filter(is_smtp)
     if rows.height == 0:
         return frames.empty(frames.EVENTS)
-    method = _col(rows, "cs_method").str.to_uppercase()
-    user = _col(rows, "cs_username")
-    query = _col(rows, "cs_uri_query").str.replace_all("+", " ", literal=True).str.strip_chars(" ")
+    method = column_or_null(rows, "cs_method").str.to_uppercase()
+    user = column_or_null(rows, "cs_username")
+    query = (
+        column_or_null(rows, "cs_uri_query")
+        .str.replace_all("+", " ", literal=True)
+        .str.strip_chars(" ")
+    )
     query = pl.when(query == "-").then(None).otherwise(query)
     outbound_reply = user == "OutboundConnectionResponse"
     outbound = user.str.starts_with("OutboundConnection").fill_null(False)
-    ts = pl.concat_str([_col(rows, "date"), pl.lit(" "), _col(rows, "time")]).str.to_datetime(
-        "%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"
-    )
+    ts = pl.concat_str(
+        [column_or_null(rows, "date"), pl.lit(" "), column_or_null(rows, "time")]
+    ).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
     rows = rows.with_columns(
         ts.alias("ts"),
         pl.when(outbound).then(pl.lit("outbound")).otherwise(pl.lit("inbound")).alias("direction"),
         method.alias("_verb"),
         query.alias("_arg"),
         outbound_reply.fill_null(False).alias("_oreply"),
-        _col(rows, "sc_status").cast(pl.UInt16, strict=False).alias("_status"),
-        _col(rows, "c_ip").alias("_peer"),
+        column_or_null(rows, "sc_status").cast(pl.UInt16, strict=False).alias("_status"),
+        column_or_null(rows, "c_ip").alias("_peer"),
     )
     # A session starts at the client's HELO or EHLO, or, outbound, at the remote's
     # greeting, which comes before our EHLO.

@@ -78,8 +78,16 @@ def evaluate(ctx: Context) -> list[Finding]:
         its_paths = tracked.filter(mine)
         # Each source sees refused recipients: the protocol log all of them, the
         # events one per recipient, the NDRs those users forwarded. Count from the
-        # one that saw most.
-        primary = max((rows, its_events, its_ndrs, its_paths), key=lambda f: f.height)
+        # one that saw most (with the column that holds the reply in each).
+        primary, said = max(
+            (
+                (rows, "text"),
+                (its_events, "message"),
+                (its_ndrs, "remote_text"),
+                (its_paths, "text"),
+            ),
+            key=lambda pair: pair[0].height,
+        )
         first, last = primary["ts"].min(), primary["ts"].max()
         given = outbound.filter((pl.col("client") == subject) & (pl.col("ts") >= first))
         during = inbound_ok.filter(pl.col("ts").is_between(first, last))
@@ -88,10 +96,7 @@ def evaluate(ctx: Context) -> list[Finding]:
             recipients = rows["rcpt"].n_unique()
             domains = rows["rcpt_domain"].drop_nulls().unique().sort().to_list()
         else:
-            column = {id(its_events): "message", id(its_paths): "text"}.get(
-                id(primary), "remote_text"
-            )
-            reply = most_common(primary, column).split("reported: ")[-1]
+            reply = most_common(primary, said).split("reported: ")[-1]
             recipients = primary.height
             domains = []
         corroboration = []
