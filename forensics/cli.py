@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import stat
 import sys
@@ -381,6 +382,7 @@ def analyze(
     from forensics.report import html, markdown
     from forensics.report import json as findings_json
 
+    gc.freeze()  # likewise the report stack, loaded just now
     summary = summarize(frames)
     found = rules.evaluate(frames, since=since, until=until)
     to_stderr = json_out == "-"
@@ -443,6 +445,10 @@ def rules_command() -> None:
 
 
 def main() -> None:
+    # What is loaded by now (polars, pyparsing, the grammars) lives as long as the
+    # process: out of the collector's sight, the full collections that reading forty
+    # thousand files sets off no longer walk it again and again (0.4 s of 3 there).
+    gc.freeze()
     try:
         cli(prog_name="smtp-forensics")
     except Exception:  # pragma: no cover - only reached with --debug

@@ -87,14 +87,16 @@ def lines_frame(
     """All lines of ``items`` as one frame: fid (position in items), line, text.
     The split happens in polars: one pass however many files there are. Files of
     ``csv_cut_from`` characters on average or more are cut by the CSV reader."""
-    texts = [_normalise(item.text or "") for item in items]
+    raw = [item.text or "" for item in items]
+    # Many small files (an IMS folder) split as fast in polars; big ones do not.
+    large = sum(map(len, raw)) >= csv_cut_from * max(len(raw), 1)
+    if not large:
+        return _lines_by_explode(raw)
+    texts = [_normalise(text) for text in raw]
     joined = "".join(texts)
-    # Many small files (an IMS folder) split as fast in Python; big ones do not.
-    large = len(joined) >= csv_cut_from * max(len(texts), 1)
-    separator = next((c for c in _SEPARATORS if c not in joined), None) if large else None
+    separator = next((c for c in _SEPARATORS if c not in joined), None)
     if not joined or separator is None:
-        counts = pl.Series([t.count("\n") for t in texts], dtype=pl.UInt32)
-        return _lines_by_explode(texts, counts)
+        return _lines_by_explode(texts)
     # The reader would take a BOM at the very start of the data for an encoding mark
     # and drop it from the first line: a guard line goes first then.
     guard = joined.startswith("\ufeff")
@@ -120,16 +122,30 @@ def lines_frame(
     return pl.DataFrame({"fid": fid, "line": row - starts + 1, "text": text})
 
 
-def _lines_by_explode(texts: list[str], counts: pl.Series) -> pl.DataFrame:
+def _lines_by_explode(texts: list[str]) -> pl.DataFrame:
+    """:func:`split_lines` of every text, done in polars: the line ends are made LF
+    there too, so the parse threads hold the interpreter lock for none of it."""
+    text = pl.col("text")
+    normal = text.str.replace_all("\r\n", "\n", literal=True).str.replace_all(
+        "\r", "\n", literal=True
+    )
     split = (
         pl.DataFrame(
             {"fid": pl.arange(0, len(texts), dtype=pl.UInt32, eager=True), "text": texts},
             schema={"fid": pl.UInt32, "text": pl.String},
         )
-        .filter(pl.col("text") != "")
-        .with_columns(pl.col("text").str.strip_suffix("\n").str.split("\n"))
-        .explode("text")
+        .filter(text != "")
+        .with_columns(normal)
+        .with_columns(
+            pl.when(text.str.ends_with("\n")).then(text).otherwise(text + "\n"),
+        )
     )
+    counts = (
+        pl.zeros(len(texts), pl.UInt32, eager=True)
+        .scatter(split["fid"], split["text"].str.count_matches("\n", literal=True))
+        .cast(pl.UInt32)
+    )
+    split = split.with_columns(text.str.strip_suffix("\n").str.split("\n")).explode("text")
     row = pl.int_range(0, split.height, dtype=pl.UInt32, eager=True)
     starts = (counts.cum_sum() - counts).gather(split["fid"])
     return split.with_columns((row - starts + 1).alias("line")).select("fid", "line", "text")

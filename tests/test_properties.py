@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from forensics.discover import Evidence
-from forensics.ingest import _lines_by_explode, _normalise, lines_frame, read_evidence, split_lines
+from forensics.ingest import _lines_by_explode, lines_frame, read_evidence, split_lines
 from forensics.lineparse import extract, matches
 from grammars import (
     evidence_csv,
@@ -327,10 +327,20 @@ line_texts = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(line_texts)
 def test_lines_are_cut_as_splitting_would_cut_them(texts):
-    # The fast cut (polars' CSV reader on a byte no line holds) against plain
-    # splitting: the same files, lines, numbers and text, blank lines and BOMs kept.
+    # Both cuts in polars (the CSV reader on a byte no line holds, and split and
+    # explode) against plain splitting in Python: the same files, lines, numbers and
+    # text, blank lines and BOMs kept, CR, LF and CRLF all ending a line.
     items = [Evidence(source=str(i), path="", text=t) for i, t in enumerate(texts)]
-    normal = [_normalise(t) for t in texts]
-    counts = pl.Series([t.count("\n") for t in normal], dtype=pl.UInt32)
+    expected = pl.DataFrame(
+        [
+            (fid, number, line)
+            for fid, t in enumerate(texts)
+            for number, line in enumerate(split_lines(t), start=1)
+        ],
+        schema={"fid": pl.UInt32, "line": pl.UInt32, "text": pl.String},
+        orient="row",
+    )
     # Small texts take the CSV reader's path too here, so that it is what is tested.
-    assert_frame_equal(lines_frame(items, csv_cut_from=0), _lines_by_explode(normal, counts))
+    assert_frame_equal(lines_frame(items, csv_cut_from=0), expected)
+    assert_frame_equal(lines_frame(items, csv_cut_from=1 << 40), expected)
+    assert_frame_equal(_lines_by_explode(texts), expected)
