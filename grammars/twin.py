@@ -22,7 +22,14 @@ from functools import cached_property
 
 import pyparsing as pp
 
-__all__ = ["LineGrammar", "compile_grammar", "compile_head_tail", "named_groups", "to_regex"]
+__all__ = [
+    "LineGrammar",
+    "compile_grammar",
+    "compile_head_tail",
+    "named_groups",
+    "required_literal",
+    "to_regex",
+]
 
 
 _META = set("\\.+*?()|[]{}^$")
@@ -105,6 +112,26 @@ def named_groups(grammar: pp.ParserElement) -> list[str]:
     return names
 
 
+def _required_literals(element: pp.ParserElement) -> list[str]:
+    """Texts that every match of ``element`` contains: its case-sensitive literals
+    outside any optional or alternative part."""
+    if isinstance(element, pp.CaselessLiteral):
+        return []
+    if isinstance(element, pp.Literal):
+        return [element.match]
+    if isinstance(element, pp.And):
+        return [text for e in element.exprs for text in _required_literals(e)]
+    if isinstance(element, (pp.OneOrMore, pp.Combine, pp.Suppress, pp.Group)):
+        return _required_literals(element.expr)
+    return []  # Regex, MatchFirst, Opt, ZeroOrMore: nothing that is always there
+
+
+def required_literal(grammar: pp.ParserElement) -> str | None:
+    """The longest text that every match of ``grammar`` contains, or None. A line
+    without it cannot match, so the fast path need not run the regex on it."""
+    return max(_required_literals(grammar), key=len, default=None) or None
+
+
 @dataclass(frozen=True)
 class LineGrammar:
     """A grammar with its derived regex twin: the unit both parsing paths share.
@@ -126,6 +153,10 @@ class LineGrammar:
     @cached_property
     def head_regex(self) -> str | None:
         return None if self.head is None else to_regex(self.head)[:-1]  # unanchored end
+
+    @cached_property
+    def needle(self) -> str | None:
+        return required_literal(self.element)
 
     @cached_property
     def groups(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ import polars as pl
 import pyparsing as pp
 import pytest
 
+from forensics.lineparse import extract
 from grammars import ims, smtp, tracking
 from grammars.twin import compile_grammar, to_regex
 
@@ -59,3 +60,32 @@ def test_classes_the_engines_disagree_on_are_refused():
     with pytest.raises(TypeError, match="different characters"):
         to_regex(pp.Regex(r"[^<>\s]*"))
     assert to_regex(pp.Regex(r"a\\s")) == r"^(?:a\\s)$"  # an escaped backslash, then s
+
+
+def test_the_required_text_is_what_every_match_holds():
+    # The fast path skips lines without it: only text outside optional and
+    # alternative parts may count, and the longest such text is taken.
+    g = compile_grammar(
+        "t",
+        pp.Literal("id=")
+        + pp.Regex("[0-9]+")
+        + pp.Opt(pp.Literal(", optional-part"))
+        + (pp.Literal("left-alternative") | pp.Literal("right"))
+        + pp.Literal(": required")
+        + pp.StringEnd(),
+    )
+    assert g.needle == ": required"
+    assert compile_grammar("u", pp.Regex("[a-z]+") + pp.StringEnd()).needle is None
+    assert compile_grammar("v", pp.CaselessLiteral("helo") + pp.StringEnd()).needle is None
+
+
+def test_lines_without_the_required_text_are_read_as_misses():
+    # Most values lack the needle: the regex runs on the others only, and the rows
+    # come back in their places.
+    g = compile_grammar(
+        "t", pp.Literal("id=") + pp.Regex("[0-9]+")("n") + pp.Literal(";") + pp.StringEnd()
+    )
+    values = pl.Series(["x", "id=1;", None, "id=;", "y", "z", "id=22;", "w", "v", "u"])
+    found = extract(values, g, fallback=False)
+    assert found["n"].to_list() == [None, "1", None, None, None, None, "22", None, None, None]
+    assert found["matched"].to_list() == [v is not None for v in found["n"].to_list()]

@@ -130,7 +130,7 @@ def _ntlm_users(blobs: pl.Series) -> pl.Series:
     hold one: a few per authenticated session."""
     rows = blobs.is_not_null().arg_true()
     users = pl.Series([ntlm_user(b) for b in blobs.gather(rows).to_list()], dtype=pl.String)
-    return pl.Series([None] * blobs.len(), dtype=pl.String).scatter(rows, users)
+    return pl.repeat(None, blobs.len(), dtype=pl.String, eager=True).scatter(rows, users)
 
 
 def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:

@@ -169,6 +169,8 @@ def _mtime(item: Evidence) -> dt.datetime:
 def _on(df: pl.DataFrame, daemons: tuple[str, ...], grammar, engine: Engine) -> pl.DataFrame:
     """The rows of ``daemons`` whose message matches ``grammar``, with its fields."""
     rows = df.filter(pl.col("daemon").is_in(daemons))
+    if grammar.needle is not None:  # rows without it cannot match: not even copied
+        rows = rows.filter(pl.col("msg").str.contains(grammar.needle, literal=True))
     # Most rows are other kinds of message: no fallback to pyparsing for them (that
     # would be a per-row loop); the differential tests hold the twin to pyparsing.
     found = extract(rows["msg"], grammar, engine, fallback=False)
@@ -224,27 +226,25 @@ def _reply_parts(frame: pl.DataFrame, column: str, engine: Engine) -> pl.DataFra
 
 
 def _events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
-    df = df.with_columns(
+    # An smtpd process (file family, host, program, pid) serves one client at a time:
+    # its n-th "connect from" opens its n-th session.
+    smtpd = df.filter(pl.col("daemon") == "smtpd")
+    smtpd = smtpd.with_columns(
+        pl.col("msg")
+        .str.starts_with("connect from ")
+        .cast(pl.Int32)
+        .cum_sum()
+        .over("_fam", "host", "prog", "pid")
+        .alias("_n")
+    )
+    smtpd = smtpd.with_columns(
         pl.concat_str(
             [
                 pl.col("_fam"),
-                pl.col("host"),
+                pl.lit(" "),
                 pl.col("prog"),
+                pl.lit("|"),
                 pl.col("pid").fill_null(""),
-            ],
-            separator="|",
-        ).alias("_proc")
-    )
-    smtpd = df.filter(pl.col("daemon") == "smtpd").with_columns(
-        pl.col("msg").str.starts_with("connect from ").alias("_connect")
-    )
-    smtpd = smtpd.with_columns(
-        pl.col("_connect").cast(pl.Int32).cum_sum().over("_proc").alias("_n")
-    )
-    smtpd = smtpd.with_columns(
-        pl.concat_str(
-            [
-                pl.col("_proc").str.replace(r"\|[^|]*\|", " ", literal=False),
                 pl.lit("#"),
                 pl.col("_n").cast(pl.String),
             ]
