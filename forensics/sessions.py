@@ -49,7 +49,15 @@ def _with_replies(events: pl.DataFrame) -> pl.DataFrame:
             (pl.col("code") >= 400).any().alias("r_bad"),
         )
     )
-    return ev.join(replies, left_on="_row", right_on="_cmd", how="left", maintain_order="left")
+    # Each reply summary put in its command's row: a scatter by row number, where a
+    # join would copy every column of every event to the same place.
+    rows = replies["_cmd"]
+    return ev.with_columns(
+        pl.repeat(None, ev.height, dtype=replies.schema[name], eager=True)
+        .scatter(rows, replies[name])
+        .alias(name)
+        for name in ("r_code", "r_status", "r_text", "r_ok", "r_bad")
+    )
 
 
 def _paths(ev: pl.DataFrame) -> pl.DataFrame:

@@ -87,17 +87,16 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
     if year is not None:
         trad_year = pl.lit(year, pl.Int32) + wraps
     else:
-        ends = pl.DataFrame(
-            {
-                "_fam": list(newest),
-                "_my": [t.year for t in newest.values()],
-                "_mm": [t.month for t in newest.values()],
-            },
-            schema={"_fam": pl.String, "_my": pl.Int32, "_mm": pl.Int32},
+        # The newest file's year and month for each family (a mapping, not a join:
+        # a join would copy every column of a million rows).
+        end_my = pl.col("_fam").replace_strict(
+            {f: t.year for f, t in newest.items()}, return_dtype=pl.Int32
         )
-        df = df.join(ends, on="_fam", how="left", maintain_order="left")
+        end_mm = pl.col("_fam").replace_strict(
+            {f: t.month for f, t in newest.items()}, return_dtype=pl.Int32
+        )
         last_month = month.drop_nulls().last().over("_fam")
-        end_year = pl.col("_my") - (last_month > pl.col("_mm")).cast(pl.Int32)
+        end_year = end_my - (last_month > end_mm).cast(pl.Int32)
         trad_year = end_year - (wraps.max().over("_fam") - wraps)
     df = df.with_columns(trad_year.alias("_year"))
     traditional = pl.col("mon").is_not_null()
@@ -117,13 +116,13 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
     df = df.with_columns(
         pl.col("prog").str.split("/").list.last().alias("daemon"),
         pl.col("prog").str.starts_with("postfix").fill_null(False).alias("_postfix"),
-        pl.concat_str(["source", pl.lit(":"), pl.col("line").cast(pl.String)]).alias("_cite"),
     )
     # --- accounting ----------------------------------------------------------------
     blank = pl.col("text").str.strip_chars(" \t") == ""
     unparsed = df.filter(~pl.col("_header") & ~blank)
     n = len(ordered)
-    read_counts = per_file(df.filter(pl.col("_header")), n)
+    # Filtered narrow: a filter copies every column it is given, a million rows each.
+    read_counts = per_file(df.select("fid", "_header").filter(pl.col("_header")), n)
     bad_counts = per_file(unparsed, n)
     line_counts = per_file(df, n)
     unparsed_frame = frames.conform(
@@ -137,10 +136,11 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
         ),
         frames.UNPARSED,
     )
-    # Only Postfix's own lines make sessions; the raw text is no longer needed (the
-    # message is its own column), and memory is what a million lines cost.
-    postfix_rows = df.filter(pl.col("_header") & pl.col("_postfix")).drop(
-        "text", "mon", "day", "hh", "mi", "ss", "ry", "rmo", "rd", "rhh", "rmi", "rss"
+    # Only Postfix's own lines make sessions, and only the columns the events are made
+    # of go on: the raw text, the stamp's parts and the year's helpers stay behind
+    # (each later filter copies what it is given; memory is what a million lines cost).
+    postfix_rows = df.filter(pl.col("_header") & pl.col("_postfix")).select(
+        "source", "line", "_g", "ts", "_fam", "host", "prog", "pid", "daemon", "msg"
     )
     del df, lines, head
     events = _events(postfix_rows, engine)
