@@ -5,13 +5,16 @@ The fields are the public JSON interface of DESIGN.md (Findings, schema
 meaning: ``saw`` and ``lacked`` name the corroborating evidence the rule found and
 the evidence it looked for in vain (the confidence follows from them), and
 ``change`` is the configuration change the finding is tied to, when there is one.
+``resolution_for`` names the server the resolution steps are written for: the
+article's own (the Exchange 4.0-5.5 IMS), or the server whose logs the evidence
+comes from when the project has steps for it (knowledge/resolutions.toml).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -45,6 +48,7 @@ class Finding:
     saw: list[str] = field(default_factory=list)
     lacked: list[str] = field(default_factory=list)
     change: dict[str, Any] | None = None
+    resolution_for: str = ""
 
     def sort_key(self) -> tuple[Any, ...]:
         return (RANK[self.severity], -self.confidence, self.rule, self.subject)
@@ -63,6 +67,7 @@ class Finding:
             "summary": self.summary,
             "cause": self.cause,
             "resolution": self.resolution,
+            "resolution_for": self.resolution_for,
             "saw": self.saw,
             "lacked": self.lacked,
             "change": self.change,
@@ -104,6 +109,34 @@ def articles() -> dict[str, dict[str, Any]]:
 def resolution(kb: list[str]) -> list[str]:
     """The resolution steps of the article that explains the finding."""
     return list(articles()[kb[0]]["resolution"])
+
+
+ARTICLE_PLATFORM = "ims"  # the server every KB article the rules cite is about
+
+
+def platform_of(sources: list[str], formats: dict[str, str]) -> str | None:
+    """The server the evidence rows at ``sources`` come from: the platform with the
+    most rows, by the format of each row's file (``formats``: path -> format).
+    None when no row comes from a file of a particular server."""
+    table: dict[str, str] = load("resolutions")["platform"]
+    votes: dict[str, int] = {}
+    for source in sources:
+        platform = table.get(formats.get(source, ""))
+        if platform is not None:
+            votes[platform] = votes.get(platform, 0) + 1
+    if not votes:
+        return None
+    return min(votes, key=lambda p: (-votes[p], p))  # ties: by name, for stable output
+
+
+def for_platform(finding: Finding, platform: str | None) -> Finding:
+    """``finding`` with the resolution steps for ``platform`` where the project has
+    them; otherwise the article's own, said to be for the server it describes."""
+    knowledge = load("resolutions")
+    steps = knowledge["steps"].get(finding.rule, {}).get(platform or "")
+    if steps is None:
+        platform, steps = ARTICLE_PLATFORM, finding.resolution
+    return replace(finding, resolution=list(steps), resolution_for=knowledge["name"][platform])
 
 
 def judge(rule: str, seen: dict[str, bool]) -> tuple[float, list[str], list[str]]:

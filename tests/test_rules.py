@@ -51,6 +51,26 @@ def test_each_scenario_yields_its_finding_and_nothing_spurious(
         assert finding.evidence and finding.evidence_total >= finding.count
         for row in finding.evidence:
             assert (tmp_path / row["source"]).is_file() and row["line"] >= 1
+        _assert_steps_for(finding, SERVER_OF_LOG[scenario.log])
+
+
+# The server whose steps a finding must give, by the logs a scenario writes.
+SERVER_OF_LOG = {"ims": "ims", "postfix": "postfix", "exchange": "exchange2007"}
+
+
+def _assert_steps_for(finding: Finding, platform: str) -> None:
+    """The resolution is the one written for ``platform`` (the article's own for the
+    IMS the articles describe), and says so."""
+    from forensics.findings import articles
+    from forensics.knowledge import load
+
+    knowledge = load("resolutions")
+    assert finding.resolution_for == knowledge["name"][platform]
+    if platform == "ims":
+        assert finding.resolution == articles()[finding.kb[0]]["resolution"]
+    else:
+        assert finding.resolution == knowledge["steps"][finding.rule][platform]
+        assert not any("IMS" in step for step in finding.resolution)
 
 
 def _write(root: Path, site: Site, sessions: list[Session]) -> None:
@@ -273,6 +293,34 @@ def test_forwarded_bounces_alone_are_enough_for_q256856(tmp_path):
     failed = sum(b.read_text().count("Final-Recipient:") for b in bounces)
     assert finding.subject == "contoso.example" and finding.count == failed
     assert {row["source"] for row in finding.evidence} == {f"ndr/{b.name}" for b in bounces}
+    # Any server may have written a bounce: it says nothing of ours, so the article's
+    # own steps stay.
+    _assert_steps_for(finding, "ims")
+
+
+def test_the_server_with_the_most_evidence_rows_decides_the_steps():
+    from forensics.findings import platform_of
+
+    formats = {"mail.log": "postfix", "imc.reg": "registry", "bounce.eml": "email"}
+    # Three rows from Postfix's log against one from an IMS registry export.
+    assert platform_of(["mail.log", "imc.reg", "mail.log", "mail.log"], formats) == "postfix"
+    assert platform_of(["imc.reg", "imc.reg", "mail.log"], formats) == "ims"
+    # Bounces and files not in the inputs belong to no server: no verdict.
+    assert platform_of(["bounce.eml", "bounce.eml", "gone.log"], formats) is None
+    assert platform_of([], formats) is None
+
+
+def test_every_platform_and_rule_in_the_resolutions_is_known():
+    from forensics.discover import SNIFFERS
+    from forensics.knowledge import load
+
+    knowledge = load("resolutions")
+    assert set(knowledge["platform"]) <= {name for name, _ in SNIFFERS}
+    assert set(knowledge["platform"].values()) <= set(knowledge["name"])
+    assert set(knowledge["steps"]) <= set(RULES)
+    for rule, by_platform in knowledge["steps"].items():
+        assert set(by_platform) <= set(knowledge["name"]) - {"ims"}, rule
+        assert all(steps for steps in by_platform.values()), rule
 
 
 def test_no_flip_is_inferred_while_mail_is_still_accepted_after_refusals(tmp_path):

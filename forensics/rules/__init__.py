@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from forensics.findings import Finding
+from forensics.findings import Finding, for_platform, platform_of
 from forensics.ingest import Frames
 from forensics.rules import (
     immediate_outbound_550,
@@ -47,4 +47,9 @@ def evaluate(
     first, in a deterministic order."""
     ctx = Context(frames, since=since, until=until)
     found = [f for rule, run in RULES.items() if only is None or rule in only for f in run(ctx)]
+    # What to do depends on the server the evidence comes from, whatever the rule.
+    formats = dict(frames.inputs.select("path", "format").iter_rows())
+    found = [
+        for_platform(f, platform_of([e["source"] for e in f.evidence], formats)) for f in found
+    ]
     return sorted(found, key=Finding.sort_key)
