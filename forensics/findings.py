@@ -1,7 +1,7 @@
 """A finding: what a rule concluded about one subject, with the evidence behind it.
 
 The fields are the public JSON interface of DESIGN.md (Findings, schema
-``smtp-forensics/findings/v1``). Two keys are added to the design's list and keep its
+``smtp-forensics/findings/v1``). Four keys are added to the design's list and keep its
 meaning: ``saw`` and ``lacked`` name the corroborating evidence the rule found and
 the evidence it looked for in vain (the confidence follows from them), and
 ``change`` is the configuration change the finding is tied to, when there is one.
