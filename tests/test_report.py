@@ -121,3 +121,12 @@ def test_a_short_log_opens_on_at_least_an_hour(tmp_path):
     fig, _ = timeline.timeline(frames, [])
     start, end = (dt.datetime.fromisoformat(str(v)) for v in fig.layout.xaxis.range)
     assert end - start == timeline.MIN_SPAN and start < dt.datetime(2000, 5, 13, 14, 36, 27) < end
+
+
+def test_a_resolution_step_shows_its_commands_as_code_and_nothing_else():
+    # Steps are knowledge data, but escaped all the same: only the `...` spans
+    # become markup.
+    step = html._step("Run `postconf <mydestination>` & then <b>reload</b>")
+    assert str(step) == (
+        "Run <code>postconf &lt;mydestination&gt;</code> &amp; then &lt;b&gt;reload&lt;/b&gt;"
+    )

@@ -12,11 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import plotly.offline
 import polars as pl
 
@@ -33,6 +35,18 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _step(text: str) -> markupsafe.Markup:
+    """A resolution step, escaped, with its `command` spans set as code (the steps
+    are knowledge data, but they are escaped like everything else first)."""
+    escaped = str(markupsafe.escape(text))
+    return markupsafe.Markup(_CODE_SPAN.sub(r"<code>\1</code>", escaped))
+
+
+_ENV.filters["step"] = _step
 
 MAX_INPUT_ROWS = 200  # the inputs table lists this many files; the JSON lists them all
 EVIDENCE_SHOWN = 8  # evidence rows shown before the "more" fold
