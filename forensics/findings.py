@@ -131,12 +131,24 @@ def platform_of(sources: list[str], formats: dict[str, str]) -> str | None:
 
 def for_platform(finding: Finding, platform: str | None) -> Finding:
     """``finding`` with the resolution steps for ``platform`` where the project has
-    them; otherwise the article's own, said to be for the server it describes."""
+    them, otherwise the article's own, said to be for the server it describes; and
+    without the lacked evidence that server could not have written."""
     knowledge = load("resolutions")
     steps = knowledge["steps"].get(finding.rule, {}).get(platform or "")
     if steps is None:
         platform, steps = ARTICLE_PLATFORM, finding.resolution
-    return replace(finding, resolution=list(steps), resolution_for=knowledge["name"][platform])
+    # Evidence that cannot exist on this server is not lacking (rules.toml `servers`).
+    elsewhere = {
+        item["label"]
+        for item in rule_meta(finding.rule)["evidence"]
+        if platform not in item.get("servers", [platform])
+    }
+    return replace(
+        finding,
+        resolution=list(steps),
+        resolution_for=knowledge["name"][platform],
+        lacked=[label for label in finding.lacked if label not in elsewhere],
+    )
 
 
 def judge(rule: str, seen: dict[str, bool]) -> tuple[float, list[str], list[str]]:

@@ -71,6 +71,15 @@ def _assert_steps_for(finding: Finding, platform: str) -> None:
     else:
         assert finding.resolution == knowledge["steps"][finding.rule][platform]
         assert not any("IMS" in step for step in finding.resolution)
+    # Nothing is said to be lacking that this server could not have written (an
+    # MSExchangeIMC event from Postfix); on the IMS everything looked for is listed.
+    from forensics.findings import rule_meta
+
+    items = rule_meta(finding.rule)["evidence"]
+    assert len(finding.saw) + len(finding.lacked) == sum(
+        platform in item.get("servers", [platform]) or item["label"] in finding.saw
+        for item in items
+    )
 
 
 def _write(root: Path, site: Site, sessions: list[Session]) -> None:
@@ -310,6 +319,14 @@ def test_the_server_with_the_most_evidence_rows_decides_the_steps():
     assert platform_of([], formats) is None
 
 
+def test_evidence_of_another_server_is_not_lacking(tmp_path):
+    write_scenario(BY_NAME["exchange2013-smarthost-relay-denied"], tmp_path, seed=2)
+    (finding,) = [f for f in _analyse(tmp_path) if f.rule == "immediate-outbound-550"]
+    assert finding.resolution_for == "Exchange 2007-2019"
+    assert not any("MSExchangeIMC" in label for label in finding.lacked)
+    assert not any("Exchange 4.0 or 5.0" in label for label in finding.lacked)
+
+
 def test_every_platform_and_rule_in_the_resolutions_is_known():
     from forensics.discover import SNIFFERS
     from forensics.knowledge import load
@@ -321,6 +338,11 @@ def test_every_platform_and_rule_in_the_resolutions_is_known():
     for rule, by_platform in knowledge["steps"].items():
         assert set(by_platform) <= set(knowledge["name"]) - {"ims"}, rule
         assert all(steps for steps in by_platform.values()), rule
+    from forensics.findings import rule_meta
+
+    for rule in RULES:
+        for item in rule_meta(rule)["evidence"]:
+            assert set(item.get("servers", [])) <= set(knowledge["name"]), (rule, item["key"])
 
 
 def test_no_flip_is_inferred_while_mail_is_still_accepted_after_refusals(tmp_path):
