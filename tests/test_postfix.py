@@ -8,6 +8,7 @@ import gzip
 import os
 import shutil
 
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -109,6 +110,25 @@ def test_the_fast_and_exact_paths_agree_on_the_postfix_corpus():
     fast, exact = ingest([root]), ingest([root], engine="exact")
     for name in ("events", "sessions", "recipients", "unparsed", "inputs"):
         assert_frame_equal(getattr(fast, name), getattr(exact, name))
+
+
+@pytest.mark.parametrize("folder", ["rotated-directory", "scenarios"])
+def test_each_session_is_one_run_of_events_in_the_order_it_began(folder):
+    # sessions.build reads a session as a contiguous run of events: on a real log
+    # of interleaved smtpd processes and deliveries, no session may come in pieces,
+    # and the sessions come in the order of their first line.
+    frames = ingest([corpus(LIGHTMETER / folder)])
+    events = frames.events.with_columns(
+        (pl.col("session") != pl.col("session").shift(1)).fill_null(True).cum_sum().alias("run")
+    )
+    runs = events.group_by("session").agg(pl.col("run").n_unique())
+    assert (runs["run"] == 1).all()
+    assert frames.sessions.height == events["session"].n_unique()
+    # Within each file, the sessions that begin there come in line order.
+    starts = events.group_by("run", maintain_order=True).agg(pl.col("source", "line").first())
+    for _, lines in starts.group_by("source", maintain_order=True):
+        assert lines["line"].is_sorted()
+    assert starts.height > 100
 
 
 @pytest.mark.parametrize("folder", ["rotated-directory", "scenarios"])
