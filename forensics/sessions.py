@@ -88,28 +88,35 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .then(pl.lit(""))
     )
     ev = ev.with_columns(fill_within(sender, pl.col("_seg")).replace("", None).alias("_sender"))
+    # Lazy where a few columns of many are wanted: only those are copied.
     connect = (
-        ev.filter(pl.col("kind") == "connect")
+        ev.lazy()
+        .filter(pl.col("kind") == "connect")
         .group_by("session")
         .agg(pl.col("arg").first().alias("remote_host"))
+        .collect()
     )
     # "host[192.0.2.7]" (Postfix's form): the name and the address; "unknown" is
     # Postfix's word for a client without a name, which leaves the address.
-    peer = pl.col("remote_host").str.extract_groups(_PEER)
-    remote = connect.with_columns(
+    connect = connect.with_columns(pl.col("remote_host").str.extract_groups(_PEER).alias("_peer"))
+    peer_ip, peer_name = pl.col("_peer").struct.field("ip"), pl.col("_peer").struct.field("name")
+    remote = connect.select(
+        "session",
         pl.when(pl.col("remote_host").str.contains(_IP))
         .then(pl.col("remote_host").str.strip_chars("[]"))
-        .otherwise(peer.struct.field("ip"))
+        .otherwise(peer_ip)
         .alias("remote_ip"),
-        pl.when(peer.struct.field("ip").is_null())
+        pl.when(peer_ip.is_null())
         .then(pl.col("remote_host"))
-        .when(peer.struct.field("name").is_in(["", "unknown"]))
-        .then(peer.struct.field("ip"))
-        .otherwise(peer.struct.field("name"))
+        .when(peer_name.is_in(["", "unknown"]))
+        .then(peer_ip)
+        .otherwise(peer_name)
         .alias("remote_host"),
     )
-    rcpt = ev.filter(pl.col("verb") == "RCPT").join(
-        remote, on="session", how="left", maintain_order="left"
+    rcpt = (
+        ev.lazy()
+        .filter(pl.col("verb") == "RCPT")
+        .join(remote.lazy(), on="session", how="left", maintain_order="left")
     )
     rcpt_domain = pl.col("_addr").str.extract(r"@([^@]+)$").str.to_lowercase().str.strip_chars(".")
     recipients = rcpt.select(
@@ -128,7 +135,7 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         (pl.col("r_code") < 400).alias("accepted"),
         refusal_category(pl.col("r_code"), pl.col("r_text")).alias("refusal"),
         pl.lit(None, pl.Boolean).alias("local"),
-    )
+    ).collect()
     recipients = frames.conform(recipients, frames.RECIPIENTS)
 
     verb, kind, code = pl.col("verb"), pl.col("kind"), pl.col("code")

@@ -168,9 +168,10 @@ def _mtime(item: Evidence) -> dt.datetime:
 
 def _on(df: pl.DataFrame, daemons: tuple[str, ...], grammar, engine: Engine) -> pl.DataFrame:
     """The rows of ``daemons`` whose message matches ``grammar``, with its fields."""
-    rows = df.filter(pl.col("daemon").is_in(daemons))
+    wanted = pl.col("daemon").is_in(daemons)
     if grammar.needle is not None:  # rows without it cannot match: not even copied
-        rows = rows.filter(pl.col("msg").str.contains(grammar.needle, literal=True))
+        wanted = wanted & pl.col("msg").str.contains(grammar.needle, literal=True)
+    rows = df.filter(wanted)
     # Most rows are other kinds of message: no fallback to pyparsing for them (that
     # would be a per-row loop); the differential tests hold the twin to pyparsing.
     found = extract(rows["msg"], grammar, engine, fallback=False)
