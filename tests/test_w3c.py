@@ -45,6 +45,18 @@ def test_exchange_2003_smtp_records_become_sessions():
     )
 
 
+def test_an_exchange_2003_finding_gets_the_smtp_virtual_server_steps():
+    from forensics.knowledge import load
+    from forensics.rules import evaluate
+
+    # The smart host refuses the outbound RCPT ('550 5.7.1 Unable to relay'): the
+    # steps are Exchange 2000/2003's, not the IMS article's.
+    (finding,) = evaluate(ingest([FIXTURE], local_domains=["contoso.example"]))
+    assert (finding.rule, finding.subject) == ("immediate-outbound-550", "192.0.2.25")
+    assert finding.resolution_for == load("resolutions")["name"]["exchange2000"]
+    assert finding.resolution == load("resolutions")["steps"][finding.rule]["exchange2000"]
+
+
 def test_the_iis_corpus_is_read_line_by_line():
     root = corpus(CORPUS / "w3c" / "plaso-iis")
     fast, exact = ingest([root]), ingest([root], engine="exact")
