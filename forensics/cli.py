@@ -434,6 +434,7 @@ def rules_command() -> None:
     from forensics import rules
 
     articles = findings.articles()
+    resolutions = load("resolutions")
     for rule in rules.RULES:
         meta = findings.rule_meta(rule)
         levels = "/".join(dict.fromkeys(e["level"] for e in meta["severity"]))
@@ -442,6 +443,9 @@ def rules_command() -> None:
         kbs = ", ".join(f"{kb} ({articles[kb]['title']})" for kb in meta["kb"])
         click.echo(f"  KB: {kbs}")
         click.echo(f"  one finding per {meta['subject']}; severity {levels}")
+        servers = [findings.ARTICLE_PLATFORM, *resolutions["steps"].get(rule, {})]
+        names = ", ".join(resolutions["name"][server] for server in servers)
+        click.echo(f"  what to do, written for: {names}")
 
 
 def main() -> None:

@@ -267,6 +267,19 @@ def test_rules_lists_every_rule_with_its_kb():
         assert f"\n{rule}\n" in f"\n{result.output}"
     for kb in ("Q168781", "Q256856", "Q206968", "Q243045", "Q179289"):
         assert kb in result.output
+    # Which servers each rule's steps are written for: the IMS crash has the
+    # article's only, the relay rules Postfix's and later Exchange's too.
+    said: dict[str, str] = {}
+    rule = ""
+    for line in result.output.splitlines():
+        if not line.startswith(" "):
+            rule = line
+        elif line.strip().startswith("what to do"):
+            said[rule] = line
+    assert set(said) == set(RULES)
+    assert "Postfix" not in said["ims-crash-relayflags"]
+    assert "Postfix" in said["relay-prohibited-local-recipient"]
+    assert "Exchange 2007-2019" in said["open-relay"]
 
 
 def test_a_progress_bar_only_for_a_person_and_a_large_input(tmp_path, monkeypatch):
