@@ -82,12 +82,17 @@ _CSV_CUT_MIN_AVERAGE = 64 * 1024
 
 
 def lines_frame(
-    items: Sequence[Evidence], *, csv_cut_from: int = _CSV_CUT_MIN_AVERAGE
+    items: Sequence[Evidence], *, csv_cut_from: int = _CSV_CUT_MIN_AVERAGE, release: bool = False
 ) -> pl.DataFrame:
     """All lines of ``items`` as one frame: fid (position in items), line, text.
     The split happens in polars: one pass however many files there are. Files of
-    ``csv_cut_from`` characters on average or more are cut by the CSV reader."""
+    ``csv_cut_from`` characters on average or more are cut by the CSV reader.
+    ``release``: the items give up their text (the frame holds it now), so that a
+    large log is not held twice while it is parsed."""
     raw = [item.text or "" for item in items]
+    if release:
+        for item in items:
+            item.text = None
     # Many small files (an IMS folder) split as fast in polars; big ones do not.
     large = sum(map(len, raw)) >= csv_cut_from * max(len(raw), 1)
     if not large:

@@ -25,7 +25,7 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
 
     n = len(items)
     kinds = [g.log_type(item.text or "") or "Receive" for item in items]
-    lines = lines_frame(items).with_columns(
+    lines = lines_frame(items, release=True).with_columns(
         pl.lit(pl.Series([i.source for i in items], dtype=pl.String))
         .gather(pl.col("fid"))
         .alias("source"),

@@ -60,7 +60,7 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
 
     order = stream_order(items)
     ordered = [items[i] for i in order]
-    lines = lines_frame(ordered).with_row_index("_g")
+    lines = lines_frame(ordered, release=True).with_row_index("_g")
     sources = pl.Series([e.source for e in ordered], dtype=pl.String)
     head = extract(lines["text"], g.LINE, engine)
     head = head.drop("error").rename({"matched": "_header"})

@@ -56,7 +56,7 @@ def read(
     from forensics.ingest import lines_frame
 
     n = len(items)
-    lines = lines_frame(items).with_columns(
+    lines = lines_frame(items, release=True).with_columns(
         pl.lit(pl.Series([i.source for i in items], dtype=pl.String))
         .gather(pl.col("fid"))
         .alias("source"),

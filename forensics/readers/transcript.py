@@ -32,7 +32,7 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
     ]
     for item in items:
         item.note = item.note or NOTE
-    lines = lines_frame(items).with_columns(
+    lines = lines_frame(items, release=True).with_columns(
         pl.lit(pl.Series([i.source for i in items], dtype=pl.String))
         .gather(pl.col("fid"))
         .alias("source"),
