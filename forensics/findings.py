@@ -115,9 +115,10 @@ ARTICLE_PLATFORM = "ims"  # the server every KB article the rules cite is about
 
 
 def platform_of(sources: list[str], formats: dict[str, str]) -> str | None:
-    """The server the evidence rows at ``sources`` come from: the platform with the
-    most rows, by the format of each row's file (``formats``: path -> format).
-    None when no row comes from a file of a particular server."""
+    """The server the evidence rows at ``sources`` come from (a finding's listed
+    rows, the first in time): the platform with the most rows, by the format of each
+    row's file (``formats``: path -> format). None when no row comes from a file of a
+    particular server."""
     table: dict[str, str] = load("resolutions")["platform"]
     votes: dict[str, int] = {}
     for source in sources:

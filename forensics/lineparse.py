@@ -92,12 +92,20 @@ def _extract_parallel(values: pl.Series, regex: str) -> pl.DataFrame:
 _CANDIDATE_SHARE = 0.8
 
 
+def may_match(text: pl.Expr, grammar: LineGrammar) -> pl.Expr:
+    """Whether ``text`` holds the text every match of ``grammar`` holds (its
+    ``needle``): values without it cannot match. True where the grammar has none."""
+    if grammar.needle is None:
+        return text.is_not_null()
+    return text.str.contains(grammar.needle, literal=True).fill_null(False)
+
+
 def _extract_candidates(values: pl.Series, regex: str, grammar: LineGrammar) -> pl.DataFrame:
     """``_extract_parallel``, skipping values that lack ``grammar.needle``: they
     cannot match (a mail log's lines are of a dozen kinds; each grammar reads one)."""
     if grammar.needle is None:
         return _extract_parallel(values, regex)
-    rows = values.str.contains(grammar.needle, literal=True).fill_null(False).arg_true()
+    rows = values.to_frame("v").select(may_match(pl.col("v"), grammar)).to_series().arg_true()
     if rows.len() > _CANDIDATE_SHARE * values.len():
         return _extract_parallel(values, regex)
     found = _extract_parallel(values.gather(rows), regex)

@@ -32,7 +32,7 @@ import polars as pl
 
 from forensics import frames
 from forensics.discover import Evidence
-from forensics.lineparse import Engine, extract
+from forensics.lineparse import Engine, extract, may_match
 from forensics.readers.common import LogResult, per_file
 from forensics.timeparse import timestamps
 from grammars import postfix as g
@@ -168,10 +168,8 @@ def _mtime(item: Evidence) -> dt.datetime:
 
 def _on(df: pl.DataFrame, daemons: tuple[str, ...], grammar, engine: Engine) -> pl.DataFrame:
     """The rows of ``daemons`` whose message matches ``grammar``, with its fields."""
-    wanted = pl.col("daemon").is_in(daemons)
-    if grammar.needle is not None:  # rows without it cannot match: not even copied
-        wanted = wanted & pl.col("msg").str.contains(grammar.needle, literal=True)
-    rows = df.filter(wanted)
+    # Rows that cannot match are not even copied.
+    rows = df.filter(pl.col("daemon").is_in(daemons) & may_match(pl.col("msg"), grammar))
     # Most rows are other kinds of message: no fallback to pyparsing for them (that
     # would be a per-row loop); the differential tests hold the twin to pyparsing.
     found = extract(rows["msg"], grammar, engine, fallback=False)
