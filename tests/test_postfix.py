@@ -151,3 +151,15 @@ def test_the_postfix_samples_give_the_findings_of_their_ims_twins():
         found = {(f.rule, f.subject) for f in evaluate(ingest([SAMPLES / postfix]))}
         twin = {(f.rule, f.subject) for f in evaluate(ingest([SAMPLES / ims]))}
         assert found == twin, postfix
+
+
+def test_the_reader_lets_go_of_the_text_once_its_lines_are_cut():
+    # A large log must not be held twice (as text and as lines) while it is parsed.
+    from forensics.discover import discover
+    from forensics.readers import postfix as reader
+
+    items = discover([FIXTURE])
+    assert items[0].text
+    result = reader.read(items)
+    assert result.events.height > 0
+    assert all(item.text is None for item in items)
