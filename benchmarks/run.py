@@ -13,6 +13,7 @@ belong here, never in tests.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import shutil
@@ -212,6 +213,16 @@ def _targets(figures: dict[str, float]) -> list[str]:
     return out
 
 
+def compile_bytecode() -> None:
+    """Write the project's bytecode, as installing a wheel does: an editable install
+    under PYTHONDONTWRITEBYTECODE (set on this machine) otherwise compiles every module
+    from source on every run: 0.15-0.2 s of every command here (importing the CLI
+    took 0.48 s, 0.30 s with bytecode)."""
+    for package in ("forensics", "grammars"):
+        if not compileall.compile_dir(ROOT / package, quiet=1):
+            raise SystemExit(f"cannot compile {package}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -225,6 +236,7 @@ def main() -> None:
         print(f"generating {args.files} IMS session files in {folder} ...", file=sys.stderr)
         write_folder(folder, args.files)
     files, lines = count_lines(folder)
+    compile_bytecode()
     tool = shutil.which("smtp-forensics") or str(Path(sys.executable).parent / "smtp-forensics")
 
     with tempfile.TemporaryDirectory() as out:
