@@ -56,11 +56,15 @@ def run_child(argv: list[str]) -> tuple[float, float]:
 def measure(*argvs: list[str], runs: int) -> list[Measure]:
     """Each command ``runs`` times, interleaved (one run of each in turn): this host's
     speed drifts by half from hour to hour, and a drift then falls on all of them
-    alike, so that their ratios hold even when the absolute figures do not."""
+    alike, so that their ratios hold even when the absolute figures do not. Each run
+    starts one command later than the last: the first of a turn finds the page cache
+    and the CPU's clock as the previous turn left them, and no command should always
+    be the one that does."""
     results: list[list[tuple[float, float]]] = [[] for _ in argvs]
-    for _ in range(runs):
-        for argv, seen in zip(argvs, results, strict=True):
-            seen.append(run_child(argv))
+    for turn in range(runs):
+        for i in range(len(argvs)):
+            k = (turn + i) % len(argvs)
+            results[k].append(run_child(argvs[k]))
     out = []
     for seen in results:
         times = [r[0] for r in seen]
