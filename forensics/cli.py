@@ -434,7 +434,7 @@ def rules_command() -> None:
     from forensics import rules
 
     articles = findings.articles()
-    resolutions = load("resolutions")
+    resolutions = load("servers")
     for rule in rules.RULES:
         meta = findings.rule_meta(rule)
         levels = "/".join(dict.fromkeys(e["level"] for e in meta["severity"]))

@@ -7,7 +7,7 @@ the evidence it looked for in vain (the confidence follows from them), and
 ``change`` is the configuration change the finding is tied to, when there is one.
 ``resolution_for`` names the server the resolution steps are written for: the
 article's own (the Exchange 4.0-5.5 IMS), or the server whose logs the evidence
-comes from when the project has steps for it (knowledge/resolutions.toml).
+comes from when the project has steps for it (knowledge/servers.toml).
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ class Finding:
     lacked: list[str] = field(default_factory=list)
     change: dict[str, Any] | None = None
     resolution_for: str = ""
+    # The facts the templates were filled with: another server's title or cause is
+    # filled from them (for_platform). Not part of the findings file.
+    facts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def sort_key(self) -> tuple[Any, ...]:
         return (RANK[self.severity], -self.confidence, self.rule, self.subject)
@@ -119,7 +122,7 @@ def platform_of(sources: list[str], formats: dict[str, str]) -> str | None:
     rows, the first in time): the platform with the most rows, by the format of each
     row's file (``formats``: path -> format). None when no row comes from a file of a
     particular server."""
-    table: dict[str, str] = load("resolutions")["platform"]
+    table: dict[str, str] = load("servers")["platform"]
     votes: dict[str, int] = {}
     for source in sources:
         platform = table.get(formats.get(source, ""))
@@ -130,22 +133,46 @@ def platform_of(sources: list[str], formats: dict[str, str]) -> str | None:
     return min(votes, key=lambda p: (-votes[p], p))  # ties: by name, for stable output
 
 
+def for_server(section: str, rule: str, platform: str | None) -> Any:
+    """What knowledge/servers.toml ``[section.rule]`` holds for ``platform`` (its
+    ``other`` entry for any server but the article's), or None."""
+    if platform is None or platform == ARTICLE_PLATFORM:
+        return None
+    table = load("servers").get(section, {}).get(rule, {})
+    return table.get(platform, table.get("other"))
+
+
 def for_platform(finding: Finding, platform: str | None) -> Finding:
-    """``finding`` with the resolution steps for ``platform`` where the project has
-    them, otherwise the article's own, said to be for the server it describes; and
-    without the lacked evidence that server could not have written."""
-    knowledge = load("resolutions")
-    steps = knowledge["steps"].get(finding.rule, {}).get(platform or "")
+    """``finding`` as it reads on ``platform``: its title and cause where the
+    article's speak of the IMS alone, the resolution steps for that server where the
+    project has them (otherwise the article's own, said to be for the server it
+    describes), and without the lacked evidence that server could not have written."""
+    knowledge = load("servers")
+    title = for_server("title", finding.rule, platform)
+    cause = for_server("cause", finding.rule, platform)
+    steps = for_server("steps", finding.rule, platform)
     if steps is None:
         platform, steps = ARTICLE_PLATFORM, finding.resolution
-    # Evidence that cannot exist on this server is not lacking (rules.toml `servers`).
+    # Evidence that cannot exist on this server is not lacking (rules.toml `servers`),
+    # and what it can show weighs as much as all the items together: a Postfix
+    # finding with everything Postfix can show is as sure as an IMS finding with all.
+    meta = rule_meta(finding.rule)
     elsewhere = {
         item["label"]
-        for item in rule_meta(finding.rule)["evidence"]
-        if platform not in item.get("servers", [platform])
+        for item in meta["evidence"]
+        if platform not in item.get("servers", [platform]) and item["label"] not in finding.saw
     }
+    weights = {item["label"]: float(item["weight"]) for item in meta["evidence"]}
+    possible = sum(w for label, w in weights.items() if label not in elsewhere)
+    seen = sum(weights[label] for label in finding.saw)
+    confidence = finding.confidence
+    if elsewhere and possible > 0:
+        confidence = _score(meta, seen * sum(weights.values()) / possible)
     return replace(
         finding,
+        confidence=confidence,
+        title=title or finding.title,
+        cause=fill(cause, finding.facts) if cause else finding.cause,
         resolution=list(steps),
         resolution_for=knowledge["name"][platform],
         lacked=[label for label in finding.lacked if label not in elsewhere],
@@ -156,17 +183,22 @@ def judge(rule: str, seen: dict[str, bool]) -> tuple[float, list[str], list[str]
     """Confidence from the evidence the rule saw: the base plus the weight of every
     corroborating item seen; the labels of what was seen and what was lacked."""
     meta = rule_meta(rule)
-    confidence = float(meta["base"])
+    weight = 0.0
     saw, lacked = [], []
     for item in meta["evidence"]:
         if item["key"] not in seen:
             raise KeyError(f"rule {rule}: no verdict on evidence {item['key']!r}")
         if seen[item["key"]]:
-            confidence += float(item["weight"])
+            weight += float(item["weight"])
             saw.append(item["label"])
         else:
             lacked.append(item["label"])
-    return round(min(confidence, 0.99), 2), saw, lacked
+    return _score(meta, weight), saw, lacked
+
+
+def _score(meta: dict[str, Any], weight: float) -> float:
+    """The rule's base confidence plus the weight of what was seen, below certainty."""
+    return round(min(float(meta["base"]) + weight, 0.99), 2)
 
 
 def severity(rule: str, metrics: dict[str, float]) -> str:

@@ -64,13 +64,17 @@ def _assert_steps_for(finding: Finding, platform: str) -> None:
     from forensics.findings import articles
     from forensics.knowledge import load
 
-    knowledge = load("resolutions")
+    knowledge = load("servers")
     assert finding.resolution_for == knowledge["name"][platform]
     if platform == "ims":
         assert finding.resolution == articles()[finding.kb[0]]["resolution"]
     else:
         assert finding.resolution == knowledge["steps"][finding.rule][platform]
         assert not any("IMS" in step for step in finding.resolution)
+        # Nor does the finding explain the failure by the IMS's switches.
+        for text in (finding.title, finding.cause):
+            for ims_only in ("IMS", "Internet Mail Service", "RelayFlags", "Do not reroute"):
+                assert ims_only not in text, (ims_only, text)
     # Nothing is said to be lacking that this server could not have written (an
     # MSExchangeIMC event from Postfix); on the IMS everything looked for is listed.
     from forensics.findings import rule_meta
@@ -327,17 +331,35 @@ def test_evidence_of_another_server_is_not_lacking(tmp_path):
     assert not any("Exchange 4.0 or 5.0" in label for label in finding.lacked)
 
 
-def test_every_platform_and_rule_in_the_resolutions_is_known():
+def test_every_platform_rule_and_field_in_servers_toml_is_known():
+    import string
+
     from forensics.discover import SNIFFERS
     from forensics.knowledge import load
 
-    knowledge = load("resolutions")
+    knowledge = load("servers")
     assert set(knowledge["platform"]) <= {name for name, _ in SNIFFERS}
     assert set(knowledge["platform"].values()) <= set(knowledge["name"])
     assert set(knowledge["steps"]) <= set(RULES)
     for rule, by_platform in knowledge["steps"].items():
         assert set(by_platform) <= set(knowledge["name"]) - {"ims"}, rule
         assert all(steps for steps in by_platform.values()), rule
+
+    def fields(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    from forensics.findings import rule_meta as meta_of
+
+    for section in ("title", "cause"):
+        assert set(knowledge[section]) <= set(RULES), section
+        for rule, by_platform in knowledge[section].items():
+            assert set(by_platform) <= (set(knowledge["name"]) - {"ims"}) | {"other"}, rule
+            # Filled from the facts the rule gives its own templates, and no others.
+            meta = meta_of(rule)
+            given = fields(meta["summary"]) | fields(meta["cause"])
+            given |= {"subject", "count", "first", "last"}
+            for template in by_platform.values():
+                assert fields(template) <= given, (rule, fields(template) - given)
     from forensics.findings import rule_meta
 
     for rule in RULES:
@@ -369,3 +391,86 @@ def test_private_clients_are_grouped_by_network(tmp_path):
     (finding,) = _analyse(tmp_path)
     assert (finding.rule, finding.subject, finding.count) == ("open-relay", "192.168.7.0/24", 6)
     assert finding.severity == "medium" and "3 clients in 192.168.7.0/24" in finding.summary
+
+
+def test_allow_lists_in_the_change_log_are_networks_allowed_to_relay(tmp_path):
+    """mynetworks, RemoteIPRanges or a Relay list in the change log name networks that
+    were allowed (old value) or are (new value), in any of the ways admins write
+    them; a change that takes a network out of such a list tightens relaying."""
+    from forensics.rules.context import Context
+
+    ev.changes(
+        [
+            (
+                dt.datetime(2000, 2, 8, 10, 30),
+                "Postfix main.cf",
+                "mynetworks",
+                "127.0.0.0/8, 192.168.42.0/24, 10.1.2.3",
+                "127.0.0.0/8, 10.1.2.3",
+                "",
+            ),
+            (
+                dt.datetime(2000, 2, 8, 11, 0),
+                "Exchange Receive connector 'Relay'",
+                "RemoteIPRanges",
+                "172.16.0.0;255.255.0.0",
+                "172.16.0.0;255.255.0.0 172.17.0.0/255.255.0.0",
+                "widened",
+            ),
+            # Not an allow list, though it holds an address.
+            (dt.datetime(2000, 2, 8, 12, 0), "DNS", "mx", "192.0.2.1", "192.0.2.2", ""),
+        ],
+        tmp_path / "notes" / "changes.csv",
+    )
+    ctx = Context(ingest([tmp_path]))
+    assert ctx.allow_entries["label"].to_list() == [
+        "10.1.2.3/32",
+        "127.0.0.0/8",
+        "172.16.0.0/16",
+        "172.17.0.0/16",
+        "192.168.42.0/24",
+    ]
+    # Only the change that took a network out tightened relaying.
+    assert ctx.stop_relay_changes()["key"].to_list() == ["Postfix main.cf\\mynetworks"]
+
+
+def test_confidence_counts_only_the_evidence_the_server_can_show():
+    """On Postfix, everything Postfix can show weighs what everything weighs on the
+    IMS; on the IMS nothing changes."""
+    from forensics.findings import Finding, for_platform, judge, rule_meta
+
+    rule = "unexpected-relay-after-change"
+    meta = rule_meta(rule)
+    everything = {item["key"]: True for item in meta["evidence"]}
+    on_postfix = {
+        item["key"]: "postfix" in item.get("servers", ["postfix"]) for item in meta["evidence"]
+    }
+    assert not all(on_postfix.values())  # the registry and the release are the IMS's
+
+    def finding(seen: dict[str, bool]) -> Finding:
+        confidence, saw, lacked = judge(rule, seen)
+        return Finding(
+            rule,
+            ["Q243045"],
+            "t",
+            "s",
+            "high",
+            confidence,
+            None,
+            None,
+            1,
+            "",
+            "",
+            [],
+            0,
+            [],
+            saw=saw,
+            lacked=lacked,
+        )
+
+    full = finding(everything)
+    assert for_platform(finding(on_postfix), "postfix").confidence == full.confidence
+    assert finding(on_postfix).confidence < full.confidence
+    assert for_platform(full, "ims").confidence == full.confidence
+    half = {key: key in {"restart"} for key in everything}
+    assert for_platform(finding(half), "postfix").confidence > finding(half).confidence

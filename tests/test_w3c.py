@@ -53,8 +53,8 @@ def test_an_exchange_2003_finding_gets_the_smtp_virtual_server_steps():
     # steps are Exchange 2000/2003's, not the IMS article's.
     (finding,) = evaluate(ingest([FIXTURE], local_domains=["contoso.example"]))
     assert (finding.rule, finding.subject) == ("immediate-outbound-550", "192.0.2.25")
-    assert finding.resolution_for == load("resolutions")["name"]["exchange2000"]
-    assert finding.resolution == load("resolutions")["steps"][finding.rule]["exchange2000"]
+    assert finding.resolution_for == load("servers")["name"]["exchange2000"]
+    assert finding.resolution == load("servers")["steps"][finding.rule]["exchange2000"]
 
 
 def test_the_iis_corpus_is_read_line_by_line():

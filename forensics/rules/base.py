@@ -96,6 +96,7 @@ def make(
         count=count,
         summary=findings.fill(meta["summary"], facts),
         cause=findings.fill(meta["cause"], facts),
+        facts=facts,
         resolution=findings.resolution(meta["kb"]),
         evidence_total=total,
         evidence=shown,

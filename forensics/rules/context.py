@@ -47,6 +47,11 @@ def is_private(ip: pl.Expr) -> pl.Expr:
     return pl.any_horizontal([(ip.and_(pl.lit(mask)) == net) for net, mask in _PRIVATE])
 
 
+# An allow-list entry as the IMS (a.b.c.d;mask), Postfix (a.b.c.d/nn) or a change
+# log (either, or a bare address) writes it.
+_NETWORK = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:[/;](?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9]{1,2}))?"
+
+
 def _mask_text(mask: int) -> str:
     bits = bin(mask).count("1")
     contiguous = mask == ((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF)
@@ -185,21 +190,41 @@ class Context:
 
     @cached_property
     def allow_entries(self) -> pl.DataFrame:
-        """Every RelayAllowList entry any snapshot holds: net, mask (integers), label."""
-        rows = self.registry.filter(
+        """Every network allowed to relay that the evidence names: the RelayAllowList
+        entries of any registry snapshot, and the networks of change-log rows about an
+        allow list (old and new values: allowed before the change or after it).
+        Columns net, mask (integers) and label."""
+        listed = self.registry.filter(
             (pl.col("name") == "RelayAllowList") & pl.col("new").is_not_null()
+        ).select(pl.col("new").alias("text"))
+        logged = self.frames.config.filter(
+            (pl.col("origin") == "changelog")
+            & pl.col("key").str.contains("(?i)" + self.settings["allow_list_setting"])
         )
+        texts = pl.concat(
+            [listed, logged.select(pl.col("old").alias("text")), logged.select(text="new")]
+        )
+        prefix_masks = {n: (0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF for n in range(33)}
         entries = (
-            rows.select(pl.col("new").str.split(", ").alias("entry"))
+            texts.select(pl.col("text").str.extract_all(_NETWORK).alias("entry"))
             .explode("entry")
-            .with_columns(pl.col("entry").str.split(";").alias("p"))
+            .drop_nulls("entry")
+            .with_columns(pl.col("entry").str.replace("/", ";").str.split(";").alias("p"))
+            .with_columns(pl.col("p").list.get(1, null_on_oob=True).alias("m"))
             .with_columns(
                 ipv4_int(pl.col("p").list.get(0)).alias("net"),
-                ipv4_int(pl.col("p").list.get(1, null_on_oob=True))
-                .fill_null(0xFFFFFFFF)
+                pl.when(pl.col("m").is_null())
+                .then(pl.lit(0xFFFFFFFF, pl.Int64))
+                .when(pl.col("m").str.contains(".", literal=True))
+                .then(ipv4_int(pl.col("m")))
+                .otherwise(
+                    pl.col("m")
+                    .cast(pl.Int64, strict=False)
+                    .replace_strict(prefix_masks, default=None, return_dtype=pl.Int64)
+                )
                 .alias("mask"),
             )
-            .drop_nulls("net")
+            .drop_nulls(["net", "mask"])
             .unique(["net", "mask"])
             .sort("net", "mask")
         )
@@ -280,12 +305,19 @@ class Context:
 
     def stop_relay_changes(self) -> pl.DataFrame:
         """Logged changes meant to stop rerouting or relaying (the switch to 'Do not
-        reroute incoming SMTP mail', relaying disabled)."""
+        reroute incoming SMTP mail', relaying disabled), and changes of an allow list
+        that took a network out of it (mynetworks without the old LAN)."""
         pattern = "(?i)" + self.settings["stop_relay"]
+        networks = {
+            side: pl.col(side).fill_null("").str.extract_all(_NETWORK) for side in ("old", "new")
+        }
+        narrowed = pl.col("key").str.contains("(?i)" + self.settings["allow_list_setting"]) & (
+            networks["old"].list.set_difference(networks["new"]).list.len() > 0
+        )
         return self.changes.filter(
             (pl.col("origin") == "changelog")
             & pl.col("ts").is_not_null()
-            & pl.col("new").fill_null("").str.contains(pattern)
+            & (pl.col("new").fill_null("").str.contains(pattern) | narrowed)
         )
 
     def recent_changes(self, at: dt.datetime | None, hours: float) -> pl.DataFrame:
@@ -308,14 +340,14 @@ class Context:
 
     @cached_property
     def starts(self) -> pl.DataFrame:
-        """Moments the mail service started: MSExchangeIMC 1000 and restarts logged
-        by the admin."""
+        """Moments the mail service started or reread its configuration: MSExchangeIMC
+        1000, and restarts (or reloads) logged by the admin."""
         events = self.service_events.filter(
             (pl.col("event_source") == "MSExchangeIMC") & (pl.col("event_id") == 1000)
         ).select("ts", "source", "line")
         logged = self.changes.filter(
             (pl.col("origin") == "changelog")
-            & pl.col("new").fill_null("").str.contains("(?i)restart|started")
+            & pl.col("new").fill_null("").str.contains("(?i)" + self.settings["service_start"])
         ).select("ts", "source", "line")
         return pl.concat([events, logged]).drop_nulls("ts").sort("ts")
 
