@@ -94,13 +94,20 @@ class PostfixWriter:
                 1200,
                 f"{qid}: from=<{s.mail_from}>, size=4180, nrcpt={len(accepted)} (queue active)",
             )
+            relayed_to: set[str] = set()
             for r in accepted:
                 domain = r.address.split("@")[1]
                 if domain in self.local_domains:
                     where, agent, detail = "local", "local", "delivered to mailbox"
                 else:
+                    # Relayed on: Postfix logs the delivery to the outside domain's MX,
+                    # an outbound session of its own (one per MX) with its RCPT.
                     mx = f"mx.{domain}"
                     where, agent, detail = f"{mx}[{self.address_of(mx)}]:25", "smtp", "250 2.0.0 Ok"
+                    self.truth.rcpts += 1
+                    if mx not in relayed_to:
+                        relayed_to.add(mx)
+                        self.truth.sessions["outbound"] += 1
                 self._log(
                     t + dt.timedelta(seconds=1),
                     agent,

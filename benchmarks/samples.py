@@ -529,6 +529,44 @@ def evidence_exchange_local(site: Site, sessions: list[Session], root: Path) -> 
     )
 
 
+def evidence_postfix_after_change(site: Site, sessions: list[Session], root: Path) -> None:
+    """Q243045's story on Postfix: the old LAN taken out of mynetworks, and reloaded."""
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(1999, 10, 27, 14, 0),
+                "Postfix main.cf",
+                "mynetworks",
+                "127.0.0.0/8, 192.168.42.0/24",
+                "127.0.0.0/8",
+                "stop relaying for the old LAN",
+            ),
+            (Q243045_RESTART, "Postfix", "service", "running", "reloaded", "postfix reload"),
+        ],
+        root / "notes" / "changes.csv",
+    )
+
+
+def evidence_exchange_not_allowed(site: Site, sessions: list[Session], root: Path) -> None:
+    """Q206968's story on Exchange 2013: the relay connector's range moved to the new
+    wireless network, and the POP3/IMAP users' LAN fell out of it."""
+    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
+    ev.changes(
+        [
+            (
+                D(2000, 2, 8, 10, 30),
+                "Exchange Receive connector 'Relay LAN'",
+                "RemoteIPRanges",
+                "192.168.20.0/24",
+                "192.168.30.0/24",
+                "Set-ReceiveConnector for the new wireless network",
+            )
+        ],
+        root / "notes" / "changes.csv",
+    )
+
+
 def evidence_smarthost(site: Site, sessions: list[Session], root: Path) -> None:
     """Postfix or Exchange 2013 sending through a provider's relay: the logs and the
     directory are all the admin collected."""
@@ -695,6 +733,24 @@ SCENARIOS = [
         evidence_smarthost,
         expect_q168781,
         log="postfix",
+    ),
+    Scenario(
+        "postfix-relay-after-change",
+        "Q243045",
+        q243045,
+        None,
+        evidence_postfix_after_change,
+        expect_q243045,
+        log="postfix",
+    ),
+    Scenario(
+        "exchange2013-relay-not-allowed",
+        "Q206968",
+        q206968,
+        None,
+        evidence_exchange_not_allowed,
+        expect_q206968,
+        log="exchange",
     ),
     Scenario(
         "q168781-immediate-outbound-550",
