@@ -47,6 +47,10 @@ class PostfixWriter:
             (t, len(self._lines), f"{self.host} postfix/{program}[{pid}]: {message}")
         )
 
+    def reload(self, t: dt.datetime) -> None:
+        """``postfix reload``: the master daemon rereads main.cf and says so."""
+        self._log(t, "master", 1187, "reload -- version 3.4.13, configuration /etc/postfix")
+
     def add(self, s: Session) -> None:
         self._pid += self.rng.randint(1, 9)
         if s.direction == "inbound":

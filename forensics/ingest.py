@@ -264,6 +264,8 @@ def read_evidence(
         out.sessions = pl.concat([out.sessions, log_sessions])
         out.recipients = pl.concat([out.recipients, log_recipients])
         out.unparsed = pl.concat([out.unparsed, found_log.unparsed])
+        if found_log.service_events is not None:
+            out.service_events = pl.concat([out.service_events, found_log.service_events])
         account(stats, logs, found_log.records, found_log.unparsed_counts, found_log.lines)
     mails = [item for item in seen if item.format == "email"]
     if mails:
@@ -300,13 +302,14 @@ def read_evidence(
         if fmt == "directory":
             out.directory = result.rows
         elif fmt == "eventlog":
-            out.service_events = result.rows.sort("ts", "source", "line", nulls_last=True)
+            out.service_events = pl.concat([out.service_events, result.rows])
         else:
             config_parts.append(result.config if fmt == "registry" else result.rows)
         out.unparsed = pl.concat([out.unparsed, result.unparsed])
         account(stats, chosen, result.records, result.unparsed_counts, result.lines)
     if config_parts:
         out.config = pl.concat(config_parts).sort("ts", "source", "line", nulls_last=True)
+    out.service_events = out.service_events.sort("ts", "source", "line", nulls_last=True)
     out.unparsed = out.unparsed.sort("source", "line")
     out.domains = localdomains.find(local_domains, out.directory, out.sessions, out.recipients)
     out.recipients = localdomains.mark(out.recipients, out.domains)

@@ -114,7 +114,7 @@ def text_lines(s: Summary) -> list[str]:
             if s.tracking
             else []
         ),
-        f"Evidence:   {s.config:,} configuration facts, {s.service_events:,} Windows events, "
+        f"Evidence:   {s.config:,} configuration facts, {s.service_events:,} service events, "
         f"{s.directory:,} directory addresses",
     ]
 

@@ -11,6 +11,9 @@ of the lines whose program is that Postfix daemon:
   to=<x> proto=ESMTP helo=<h>`` (the reply and the trailer are cut apart at the last
   ``; from=<``, see REJECT_TRAILER_SPLIT);
 - qmgr: ``QUEUEID: from=<a>, size=N, nrcpt=N (queue active)``;
+- master: ``daemon started -- version 3.4.13, configuration /etc/postfix``,
+  ``reload -- version ...`` (``postfix reload``: main.cf read again; older releases
+  write ``reload configuration /etc/postfix``) and ``terminating on signal 15``;
 - smtp, lmtp, local, virtual, pipe, error: ``QUEUEID: to=<x>, [orig_to=<y>, ]relay=R,
   ..., dsn=5.7.1, status=bounced (detail)``, the detail holding the remote reply as
   ``host h[ip] said: 550 ... (in reply to RCPT TO command)``.
@@ -32,6 +35,7 @@ __all__ = [
     "DISCONNECT",
     "IN_REPLY_SPLIT",
     "LINE",
+    "MASTER",
     "QMGR_FROM",
     "REJECT",
     "REJECT_TRAILER",
@@ -117,6 +121,14 @@ REJECT_TRAILER = compile_grammar(
     + pp.Opt(pp.Literal("to=<") + pp.Regex(r"[^>]*")("to_addr") + pp.Literal(">"))
     + pp.Opt(_SEP + pp.Literal("proto=") + pp.Regex(r"[A-Z]+")("proto"))
     + pp.Opt(_SEP + pp.Literal("helo=<") + pp.Regex(r"[^>]*")("helo") + pp.Literal(">"))
+    + t.ANY_TEXT
+    + _END,
+)
+# --- master: the service starting, rereading its configuration, stopping -------------
+MASTER = compile_grammar(
+    "postfix-master",
+    pp.Regex(r"daemon started|reload|terminating")("action")
+    + pp.Opt(pp.Literal(" -- version ") + pp.Regex(r"[^,]*")("version") + pp.Literal(","))
     + t.ANY_TEXT
     + _END,
 )

@@ -163,3 +163,60 @@ def test_the_reader_lets_go_of_the_text_once_its_lines_are_cut():
     result = reader.read(items)
     assert result.events.height > 0
     assert all(item.text is None for item in items)
+
+
+def test_the_master_daemon_starting_reloading_and_stopping_are_service_events(tmp_path):
+    log = tmp_path / "mail.log"
+    log.write_text(
+        "Mar 29 12:55:50 mx1 postfix/master[15019]: daemon started -- version 3.4.14, "
+        "configuration /etc/postfix\n"
+        "Mar 29 12:56:01 mx1 postfix/smtpd[15020]: connect from unknown[203.0.113.9]\n"
+        "Mar 29 13:02:00 mx1 postfix/master[15019]: reload -- version 3.4.14, "
+        "configuration /etc/postfix\n"
+        "Mar 29 13:03:00 mx1 postfix/master[15019]: reload configuration /etc/postfix\n"
+        "Mar 29 13:04:00 mx1 postfix/master[15019]: warning: process /usr/lib/postfix/smtpd "
+        "pid 15020 killed by signal 9\n"
+        "Mar 29 13:20:11 mx1 postfix/master[15019]: terminating on signal 15\n"
+    )
+    frames = ingest([log], year=2020)
+    events = frames.service_events
+    assert events["message"].str.slice(0, 14).to_list() == [
+        "daemon started",
+        "reload -- vers",
+        "reload configu",
+        "terminating on",
+    ]
+    assert events.row(0, named=True) == {
+        "source": "mail.log",
+        "line": 1,
+        "ts": dt.datetime(2020, 3, 29, 12, 55, 50),
+        "log": None,
+        "event_source": "postfix/master",
+        "event_id": None,
+        "type": "Information",
+        "category": None,
+        "computer": "mx1",
+        "message": "daemon started -- version 3.4.14, configuration /etc/postfix",
+    }
+    # Every line is still read as a Postfix line, the warning too.
+    assert frames.inputs["records"].to_list() == [6]
+    # A start or a reload puts a change to main.cf into effect; a stop does not.
+    from forensics.rules.context import Context
+
+    assert Context(frames).starts["line"].to_list() == [1, 3, 4]
+
+
+def test_the_relay_after_change_sample_is_in_effect_from_postfixs_own_reload():
+    (finding,) = [
+        f
+        for f in evaluate(ingest([SAMPLES / "postfix-relay-after-change"]))
+        if f.rule == "unexpected-relay-after-change"
+    ]
+    # The change log has no restart: the reload comes from the master daemon's line.
+    assert (
+        not (SAMPLES / "postfix-relay-after-change" / "notes" / "changes.csv")
+        .read_text()
+        .count("reload")
+    )
+    assert "a service restart after the change (the change was in effect)" in finding.saw
+    assert finding.subject == "192.168.42.0/24" and not finding.lacked

@@ -22,6 +22,8 @@ class LogResult:
     records: list[int]
     unparsed_counts: list[int]
     lines: list[int]
+    # The service's own starts and stops, where the log has them (Postfix's master).
+    service_events: pl.DataFrame | None = None
 
 
 def per_file(frame: pl.DataFrame | None, n: int) -> list[int]:

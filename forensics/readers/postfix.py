@@ -144,6 +144,7 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
     )
     del df, lines, head
     events = _events(postfix_rows, engine)
+    service = _service_events(postfix_rows, engine)
     back = {fid: i for fid, i in enumerate(order)}
     records, bad, total = [0] * n, [0] * n, [0] * n
     for fid in range(n):
@@ -152,7 +153,22 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
             bad_counts[fid],
             line_counts[fid],
         )
-    return LogResult(events, unparsed_frame, records, bad, total)
+    return LogResult(events, unparsed_frame, records, bad, total, service)
+
+
+def _service_events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """The master daemon starting, rereading main.cf (``postfix reload``) or stopping,
+    as service events: a change to main.cf is in effect from the next of them."""
+    master = _on(df, ("master",), g.MASTER, engine)
+    return frames.conform(
+        master.with_columns(
+            pl.col("prog").alias("event_source"),
+            pl.lit("Information").alias("type"),
+            pl.col("host").alias("computer"),
+            pl.col("msg").alias("message"),
+        ),
+        frames.SERVICE_EVENTS,
+    )
 
 
 def _family(source: str) -> str:

@@ -345,7 +345,7 @@ def timeline(
     _add_lane(
         fig,
         "service events",
-        "Windows events",
+        "service events",
         events["x"],
         events["hover"],
         {"color": colours, "size": 10, "symbol": "square"},

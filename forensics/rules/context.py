@@ -340,11 +340,21 @@ class Context:
 
     @cached_property
     def starts(self) -> pl.DataFrame:
-        """Moments the mail service started or reread its configuration: MSExchangeIMC
-        1000, and restarts (or reloads) logged by the admin."""
-        events = self.service_events.filter(
-            (pl.col("event_source") == "MSExchangeIMC") & (pl.col("event_id") == 1000)
-        ).select("ts", "source", "line")
+        """Moments the mail service started or reread its configuration: the service
+        events rules.toml names (MSExchangeIMC 1000, Postfix's master starting or
+        reloading), and restarts (or reloads) logged by the admin."""
+        marks = [
+            pl.col("event_source").str.contains(mark["source"])
+            & (
+                pl.col("event_id") == mark["id"]
+                if "id" in mark
+                else pl.col("message").str.contains(mark["message"])
+            )
+            for mark in self.settings["start_events"]
+        ]
+        events = self.service_events.filter(pl.any_horizontal(marks).fill_null(False)).select(
+            "ts", "source", "line"
+        )
         logged = self.changes.filter(
             (pl.col("origin") == "changelog")
             & pl.col("new").fill_null("").str.contains("(?i)" + self.settings["service_start"])

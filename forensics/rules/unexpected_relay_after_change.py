@@ -55,7 +55,7 @@ def evaluate(ctx: Context) -> list[Finding]:
                 "domains": plural(mine["rcpt_domain"].n_unique(), "outside domain"),
                 "clients": plural(mine["client"].n_unique(), "client"),
                 "change": change.cite()
-                + (f" (service restarted {started:%H:%M})" if started else ""),
+                + (f" (restarted or reloaded {started:%H:%M})" if started else ""),
                 "registry_text": (
                     f" A registry snapshot taken after the change still holds them "
                     f"({cite['source']})."
