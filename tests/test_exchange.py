@@ -69,3 +69,15 @@ def test_the_exchange_2013_send_log_gives_the_finding_of_its_ims_twin():
         (f.rule, f.subject) for f in evaluate(ingest([SAMPLES / "q168781-immediate-outbound-550"]))
     }
     assert found == twin == {("immediate-outbound-550", "192.0.2.25")}
+
+
+def test_a_narrowed_relay_connector_gives_the_finding_of_its_ims_twin():
+    # The IMS twin has the switch to 'Do not reroute' and RelayFlags in the registry;
+    # here the change log's RemoteIPRanges change is the change and the allow list.
+    folder = SAMPLES / "exchange2013-relay-not-allowed"
+    (finding,) = evaluate(ingest([folder]))
+    twin = evaluate(ingest([SAMPLES / "q206968-relay-not-allowed-relayflags"]))
+    assert {(f.rule, f.subject) for f in twin} == {(finding.rule, finding.subject)}
+    assert finding.change is not None and finding.change["origin"] == "changelog"
+    assert "RemoteIPRanges" in finding.change["text"]
+    assert finding.resolution_for == "Exchange 2007-2019"

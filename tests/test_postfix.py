@@ -146,6 +146,7 @@ def test_the_postfix_samples_give_the_findings_of_their_ims_twins():
     pairs = {
         "postfix-relay-denied-local": "q256856-relay-prohibited-local",
         "postfix-smarthost-relay-denied": "q168781-immediate-outbound-550",
+        "postfix-relay-after-change": "q243045-relay-after-change",
     }
     for postfix, ims in pairs.items():
         found = {(f.rule, f.subject) for f in evaluate(ingest([SAMPLES / postfix]))}
