@@ -17,6 +17,7 @@ from forensics.report import html, markdown, timeline
 from forensics.report.markdown import md
 from forensics.rules import evaluate
 from forensics.summary import summarize
+from tests.conftest import SAMPLES
 
 MAX_REPORT_BYTES = 8 * 1024 * 1024
 
@@ -130,3 +131,13 @@ def test_a_resolution_step_shows_its_commands_as_code_and_nothing_else():
     assert str(step) == (
         "Run <code>postconf &lt;mydestination&gt;</code> &amp; then &lt;b&gt;reload&lt;/b&gt;"
     )
+
+
+def test_the_post_mortem_shows_postfix_reloading_after_the_change():
+    frames = ingest([SAMPLES / "postfix-relay-after-change"])
+    text = markdown.render(frames, summarize(frames), evaluate(frames), version=__version__)
+    moments = text.split("## Timeline of key moments")[1].split("## Findings")[0]
+    change, reload = moments.index("mynetworks"), moments.index("postfix/master: reload")
+    assert change < reload
+    assert "var/log/mail.log:" in moments[reload:].splitlines()[0]
+    assert "None" not in moments  # no event id where the service event has none

@@ -94,15 +94,19 @@ def moments(frames: Frames, found: list[Finding]) -> list[dict[str, str]]:
                 "where": f"{row['source']}:{row['line']}" if row["source"] else "inferred",
             }
         )
+    # Failures, and the mail service starting or stopping (the IMS's 1000 and 1001;
+    # Postfix's master daemon starting, reloading main.cf, stopping).
     events = frames.service_events.filter(
         pl.col("type").is_in(["Error", "Warning"])
         | ((pl.col("event_source") == "MSExchangeIMC") & pl.col("event_id").is_in([1000, 1001]))
+        | pl.col("event_source").str.ends_with("/master")
     )
     for row in _ends(events.sort("ts", nulls_last=True)).iter_rows(named=True):
+        event = " ".join(str(v) for v in (row["event_source"], row["event_id"]) if v is not None)
         rows.append(
             {
                 "ts": row["ts"],
-                "what": f"{row['event_source']} {row['event_id']}: {row['message'] or ''}"[:200],
+                "what": f"{event}: {row['message'] or ''}"[:200],
                 "where": f"{row['source']}:{row['line']}",
             }
         )
