@@ -23,6 +23,7 @@ from benchmarks.exchangegen import ExchangeWriter
 from benchmarks.imsgen import ImsWriter, LogFolder, Rcpt, Reply, Session, Truth
 from benchmarks.postfixgen import PostfixWriter
 from benchmarks.trackinggen import TrackingTruth
+from benchmarks.w3cgen import W3cWriter
 
 # The Exchange 2013 server's own address in its scenarios.
 EXCHANGE_ADDRESS = "198.51.100.5"
@@ -654,7 +655,9 @@ class Scenario:
     # Writes the rest of the evidence; returns what it wrote of tracking logs, if any.
     evidence: Callable[[Site, list[Session], Path], TrackingTruth | None]
     expect: Callable[[Site, Truth], list[Expected]]
-    log: str = "ims"  # which server's logs: ims (L*.LOG files) or postfix (mail.log)
+    # Which server's logs: ims (L*.LOG files), postfix (mail.log), exchange (Exchange
+    # 2013 protocol logs) or w3c (the Exchange 2003 SMTP virtual server's IIS log).
+    log: str = "ims"
     reloads: tuple[dt.datetime, ...] = ()  # `postfix reload`, as Postfix's log says it
 
 
@@ -755,6 +758,15 @@ SCENARIOS = [
         log="exchange",
     ),
     Scenario(
+        "exchange2003-smarthost-relay-denied",
+        "Q168781",
+        q168781,
+        None,
+        evidence_smarthost,
+        expect_q168781,
+        log="w3c",
+    ),
+    Scenario(
         "q168781-immediate-outbound-550",
         "Q168781",
         q168781,
@@ -777,6 +789,14 @@ def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
         for s in sessions:
             exchange.add(s)
         truth = exchange.write(root)
+        truth.tracking = scenario.evidence(site, sessions, root)
+        truth.expected = scenario.expect(site, truth)
+        return truth
+    if scenario.log == "w3c":
+        w3c = W3cWriter(f"{site.server}.{site.domain}", EXCHANGE_ADDRESS, address_of, rng)
+        for s in sessions:
+            w3c.add(s)
+        truth = w3c.write(root)
         truth.tracking = scenario.evidence(site, sessions, root)
         truth.expected = scenario.expect(site, truth)
         return truth

@@ -55,7 +55,12 @@ def test_each_scenario_yields_its_finding_and_nothing_spurious(
 
 
 # The server whose steps a finding must give, by the logs a scenario writes.
-SERVER_OF_LOG = {"ims": "ims", "postfix": "postfix", "exchange": "exchange2007"}
+SERVER_OF_LOG = {
+    "ims": "ims",
+    "postfix": "postfix",
+    "exchange": "exchange2007",
+    "w3c": "exchange2000",
+}
 
 
 def _assert_steps_for(finding: Finding, platform: str) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from polars.testing import assert_frame_equal
 
 from forensics.ingest import ingest
-from tests.conftest import CONFORMANCE, CORPUS, FIXTURES, corpus
+from forensics.rules import evaluate
+from tests.conftest import CONFORMANCE, CORPUS, FIXTURES, SAMPLES, corpus
 
 FIXTURE = FIXTURES / "w3c" / "ex030516.log"
 
@@ -47,7 +48,6 @@ def test_exchange_2003_smtp_records_become_sessions():
 
 def test_an_exchange_2003_finding_gets_the_smtp_virtual_server_steps():
     from forensics.knowledge import load
-    from forensics.rules import evaluate
 
     # The smart host refuses the outbound RCPT ('550 5.7.1 Unable to relay'): the
     # steps are Exchange 2000/2003's, not the IMS article's.
@@ -80,3 +80,12 @@ def test_the_iis_corpus_is_read_line_by_line():
     assert records + unparsed + directives == lines
     assert fast.sessions.height == 0  # web requests make no SMTP session
     assert set(fast.unparsed["source"]) <= {"iis10_edge_cases.log"}
+
+
+def test_the_exchange_2003_sample_gives_the_finding_of_its_ims_twin():
+    found = evaluate(ingest([SAMPLES / "exchange2003-smarthost-relay-denied"]))
+    twin = evaluate(ingest([SAMPLES / "q168781-immediate-outbound-550"]))
+    assert {(f.rule, f.subject) for f in found} == {(f.rule, f.subject) for f in twin}
+    (finding,) = found
+    assert finding.resolution_for == "Exchange 2000/2003"
+    assert all(row["source"].endswith(".log") for row in finding.evidence)
