@@ -256,9 +256,18 @@ def q168781(rng: random.Random) -> tuple[Site, list[Session]]:
 ROUTING = "IMS Routing tab"
 
 
-def evidence_healthy(site: Site, sessions: list[Session], root: Path) -> None:
+def _directory_and_changes(
+    site: Site, root: Path, rows: list[tuple[dt.datetime, str, str, str, str, str]]
+) -> None:
+    """What every scenario's admin collected: the directory export and the change log."""
     ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    ev.changes(rows, root / "notes" / "changes.csv")
+
+
+def evidence_healthy(site: Site, sessions: list[Session], root: Path) -> None:
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(2000, 3, 15, 11, 55),
@@ -269,14 +278,14 @@ def evidence_healthy(site: Site, sessions: list[Session], root: Path) -> None:
                 "more detail while testing the new firewall",
             )
         ],
-        root / "notes" / "changes.csv",
     )
     ev.registry({"RelayFlags": 8}, root / "registry" / "imc-2000-03-14T0800.reg", unicode=False)
 
 
 def evidence_q256856(site: Site, sessions: list[Session], root: Path) -> None:
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(2000, 5, 16, 9, 0),
@@ -296,7 +305,6 @@ def evidence_q256856(site: Site, sessions: list[Session], root: Path) -> None:
                 "customers report 550 Relaying is prohibited",
             ),
         ],
-        root / "notes" / "changes.csv",
     )
     allow = ["192.168.1.0;255.255.255.0"]
     ev.registry(
@@ -316,8 +324,9 @@ def evidence_q256856(site: Site, sessions: list[Session], root: Path) -> None:
 
 
 def evidence_q206968(site: Site, sessions: list[Session], root: Path) -> None:
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(2000, 2, 8, 10, 30),
@@ -328,7 +337,6 @@ def evidence_q206968(site: Site, sessions: list[Session], root: Path) -> None:
                 "rerouting is no longer needed",
             )
         ],
-        root / "notes" / "changes.csv",
     )
     allow = ["192.168.20.0;255.255.255.0"]
     for stamp in ("2000-02-07T1700", "2000-02-08T1400"):
@@ -343,8 +351,9 @@ def evidence_q206968(site: Site, sessions: list[Session], root: Path) -> None:
 
 
 def evidence_q243045(site: Site, sessions: list[Session], root: Path) -> None:
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(1999, 10, 27, 14, 0),
@@ -356,7 +365,6 @@ def evidence_q243045(site: Site, sessions: list[Session], root: Path) -> None:
             ),
             (Q243045_RESTART, "IMS", "service", "running", "restarted", ""),
         ],
-        root / "notes" / "changes.csv",
     )
     allow = ["192.168.42.0;255.255.255.0"]
     for stamp in ("1999-10-26T0900", "1999-10-27T1500"):
@@ -373,8 +381,9 @@ def evidence_q243045(site: Site, sessions: list[Session], root: Path) -> None:
 
 
 def evidence_q179289(site: Site, sessions: list[Session], root: Path) -> None:
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(1997, 12, 2, 17, 20),
@@ -394,7 +403,6 @@ def evidence_q179289(site: Site, sessions: list[Session], root: Path) -> None:
                 "removed RelayFlags and RelayAllowList",
             ),
         ],
-        root / "notes" / "changes.csv",
     )
     ev.registry({}, root / "registry" / "imc-1997-12-01T1200.reg", unicode=False)
     ev.registry(
@@ -453,8 +461,9 @@ def evidence_q179289(site: Site, sessions: list[Session], root: Path) -> None:
 
 
 def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> TrackingTruth:
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(1999, 6, 8, 9, 25),
@@ -465,7 +474,6 @@ def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> Trackin
                 "users report immediate NDRs for Internet mail (step 3 of Q168781)",
             )
         ],
-        root / "notes" / "changes.csv",
     )
     ev.events(
         ev.refused_outbound_events(sessions), site.server, root / "eventlogs" / "application.txt"
@@ -496,8 +504,9 @@ def evidence_q168781(site: Site, sessions: list[Session], root: Path) -> Trackin
 
 
 def evidence_postfix_local(site: Site, sessions: list[Session], root: Path) -> None:
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(2000, 5, 16, 9, 0),
@@ -509,13 +518,13 @@ def evidence_postfix_local(site: Site, sessions: list[Session], root: Path) -> N
             ),
             (D(2000, 5, 16, 9, 1), "Postfix", "service", "running", "reloaded", ""),
         ],
-        root / "notes" / "changes.csv",
     )
 
 
 def evidence_exchange_local(site: Site, sessions: list[Session], root: Path) -> None:
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(2000, 5, 16, 9, 0),
@@ -526,15 +535,15 @@ def evidence_exchange_local(site: Site, sessions: list[Session], root: Path) -> 
                 "Remove-AcceptedDomain while tidying up after the migration",
             )
         ],
-        root / "notes" / "changes.csv",
     )
 
 
 def evidence_postfix_after_change(site: Site, sessions: list[Session], root: Path) -> None:
     """Q243045's story on Postfix: the old LAN taken out of mynetworks; the reload that
     puts it into effect is in the log (Scenario.reloads), not in the change log."""
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(1999, 10, 27, 14, 0),
@@ -545,15 +554,15 @@ def evidence_postfix_after_change(site: Site, sessions: list[Session], root: Pat
                 "stop relaying for the old LAN",
             ),
         ],
-        root / "notes" / "changes.csv",
     )
 
 
 def evidence_exchange_not_allowed(site: Site, sessions: list[Session], root: Path) -> None:
     """Q206968's story on Exchange 2013: the relay connector's range moved to the new
     wireless network, and the POP3/IMAP users' LAN fell out of it."""
-    ev.gal(site.local_users, root / "directory" / "gal-export.csv")
-    ev.changes(
+    _directory_and_changes(
+        site,
+        root,
         [
             (
                 D(2000, 2, 8, 10, 30),
@@ -564,7 +573,6 @@ def evidence_exchange_not_allowed(site: Site, sessions: list[Session], root: Pat
                 "Set-ReceiveConnector for the new wireless network",
             )
         ],
-        root / "notes" / "changes.csv",
     )
 
 
@@ -778,48 +786,44 @@ SCENARIOS = [
 
 
 def write_scenario(scenario: Scenario, root: Path, *, seed: int = 7) -> Truth:
-    """Write one scenario's logs under ``root/imcdata/log`` and return its truth."""
+    """Write one scenario's logs (in the layout of its server) and the rest of its
+    evidence under ``root``, and return its truth."""
     rng = random.Random(f"{scenario.name}/{seed}")
     site, sessions = scenario.build(rng)
     sessions.sort(key=lambda s: s.start)
     for s in sessions:
         s.maximum = scenario.maximum_from is not None and s.start >= scenario.maximum_from
-    if scenario.log == "exchange":
-        exchange = ExchangeWriter(f"{site.server}.{site.domain}", EXCHANGE_ADDRESS, address_of, rng)
+    truth = _write_logs(scenario, site, sessions, root, rng)
+    truth.tracking = scenario.evidence(site, sessions, root)
+    truth.expected = scenario.expect(site, truth)
+    return truth
+
+
+def _write_logs(
+    scenario: Scenario, site: Site, sessions: list[Session], root: Path, rng: random.Random
+) -> Truth:
+    fqdn = f"{site.server}.{site.domain}"
+    if scenario.log in ("exchange", "w3c"):
+        kind = ExchangeWriter if scenario.log == "exchange" else W3cWriter
+        writer = kind(fqdn, EXCHANGE_ADDRESS, address_of, rng)
         for s in sessions:
-            exchange.add(s)
-        truth = exchange.write(root)
-        truth.tracking = scenario.evidence(site, sessions, root)
-        truth.expected = scenario.expect(site, truth)
-        return truth
-    if scenario.log == "w3c":
-        w3c = W3cWriter(f"{site.server}.{site.domain}", EXCHANGE_ADDRESS, address_of, rng)
-        for s in sessions:
-            w3c.add(s)
-        truth = w3c.write(root)
-        truth.tracking = scenario.evidence(site, sessions, root)
-        truth.expected = scenario.expect(site, truth)
-        return truth
+            writer.add(s)
+        return writer.write(root)
     if scenario.log == "postfix":
         postfix = PostfixWriter(site.server.lower(), {site.domain}, address_of, rng)
         for s in sessions:
             postfix.add(s)
         for t in scenario.reloads:
             postfix.reload(t)
-        truth = postfix.write(root / "var" / "log" / "mail.log")
-        truth.tracking = scenario.evidence(site, sessions, root)
-        truth.expected = scenario.expect(site, truth)
-        return truth
-    writer = ImsWriter(f"{site.server}.{site.domain}", site.build, rng)
+        return postfix.write(root / "var" / "log" / "mail.log")
+    ims = ImsWriter(fqdn, site.build, rng)
     folder = LogFolder(root / "imcdata" / "log")
     i = 0
     while i < len(sessions):
         # Now and then the IMS reuses a file: several sessions in one.
         take = 3 if rng.random() < 0.04 else 1
-        folder.write(writer, sessions[i : i + take])
+        folder.write(ims, sessions[i : i + take])
         i += take
-    folder.truth.tracking = scenario.evidence(site, sessions, root)
-    folder.truth.expected = scenario.expect(site, folder.truth)
     return folder.truth
 
 
