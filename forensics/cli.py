@@ -443,9 +443,16 @@ def rules_command() -> None:
         kbs = ", ".join(f"{kb} ({articles[kb]['title']})" for kb in meta["kb"])
         click.echo(f"  KB: {kbs}")
         click.echo(f"  one finding per {meta['subject']}; severity {levels}")
+        other = resolutions.get("title", {}).get(rule, {}).get("other")
+        if other:
+            click.echo(f"  on other servers: {other}")
         servers = [findings.ARTICLE_PLATFORM, *resolutions["steps"].get(rule, {})]
         names = ", ".join(resolutions["name"][server] for server in servers)
         click.echo(f"  what to do, written for: {names}")
+        explained = [findings.ARTICLE_PLATFORM, *resolutions.get("cause", {}).get(rule, {})]
+        if len(explained) > 1:
+            names = ", ".join(resolutions["name"][server] for server in explained)
+            click.echo(f"  cause explained for: {names}")
 
 
 def main() -> None:

@@ -280,6 +280,15 @@ def test_rules_lists_every_rule_with_its_kb():
     assert "Postfix" not in said["ims-crash-relayflags"]
     assert "Postfix" in said["relay-prohibited-local-recipient"]
     assert "Exchange 2007-2019" in said["open-relay"]
+    # A title that names the IMS's switch has one for the other servers.
+    lines: dict[str, list[str]] = {}
+    for line in result.output.splitlines():
+        if not line.startswith(" "):
+            rule = line
+        lines.setdefault(rule, []).append(line.strip())
+    assert any(x.startswith("on other servers: ") for x in lines["relay-not-allowed-relayflags"])
+    assert any(x.startswith("cause explained for: ") for x in lines["open-relay"])
+    assert not any(x.startswith("on other servers: ") for x in lines["relay-probing"])
 
 
 def test_a_progress_bar_only_for_a_person_and_a_large_input(tmp_path, monkeypatch):
