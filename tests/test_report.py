@@ -141,3 +141,10 @@ def test_the_post_mortem_shows_postfix_reloading_after_the_change():
     assert change < reload
     assert "var/log/mail.log:" in moments[reload:].splitlines()[0]
     assert "None" not in moments  # no event id where the service event has none
+
+
+def test_a_cause_shows_its_commands_as_code():
+    frames = ingest([SAMPLES / "postfix-relay-after-change"])
+    page = html.render(frames, summarize(frames), evaluate(frames), version=__version__)
+    cause = page.split("<dt>Cause</dt><dd>")[1].split("</dd>")[0]
+    assert "<code>postfix reload</code>" in cause and "`" not in cause

@@ -40,8 +40,9 @@ _CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 def _step(text: str) -> markupsafe.Markup:
-    """A resolution step, escaped, with its `command` spans set as code (the steps
-    are knowledge data, but they are escaped like everything else first)."""
+    """A resolution step or a cause, escaped, with its `command` spans set as code
+    (they are knowledge data, filled with facts from the evidence: everything is
+    escaped first, so a backquote in a log makes at most a code span)."""
     escaped = str(markupsafe.escape(text))
     return markupsafe.Markup(_CODE_SPAN.sub(r"<code>\1</code>", escaped))
 
