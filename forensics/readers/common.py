@@ -30,7 +30,10 @@ def per_file(frame: pl.DataFrame | None, n: int) -> list[int]:
     """Rows of ``frame`` per file number ``fid`` 0..n-1 (0 for a file with none)."""
     if frame is None or frame.height == 0:
         return [0] * n
-    counts = dict(frame.group_by("fid").len().iter_rows())
+    # Grouped on the one column: a group_by of a wide frame in many chunks (the
+    # parallel regex passes leave them) rechunks every column first, 0.3 s on a
+    # million lines.
+    counts = dict(frame.select("fid").group_by("fid").len().iter_rows())
     return [int(counts.get(fid, 0)) for fid in range(n)]
 
 

@@ -119,9 +119,11 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
     )
     # --- accounting ----------------------------------------------------------------
     blank = pl.col("text").str.strip_chars(" \t") == ""
-    unparsed = df.filter(~pl.col("_header") & ~blank)
-    n = len(ordered)
     # Filtered narrow: a filter copies every column it is given, a million rows each.
+    unparsed = df.select("fid", "source", "line", "text", "_header").filter(
+        ~pl.col("_header") & ~blank
+    )
+    n = len(ordered)
     read_counts = per_file(df.select("fid", "_header").filter(pl.col("_header")), n)
     bad_counts = per_file(unparsed, n)
     line_counts = per_file(df, n)
