@@ -436,7 +436,8 @@ def test_allow_lists_in_the_change_log_are_networks_allowed_to_relay(tmp_path):
         "192.168.42.0/24",
     ]
     # Only the change that took a network out tightened relaying.
-    assert ctx.stop_relay_changes()["key"].to_list() == ["Postfix main.cf\\mynetworks"]
+    assert ctx.tightening_changes()["key"].to_list() == ["Postfix main.cf\\mynetworks"]
+    assert ctx.stop_relay_changes().height == 0  # none says 'stop relaying' in so many words
 
 
 def test_confidence_counts_only_the_evidence_the_server_can_show():

@@ -240,7 +240,7 @@ class Context:
         """Recipients in the window, with their session's client facts and where the
         recipient's locality comes from: ``auth_user``, ``data_accepted``,
         ``remote_host``, ``ip`` (integer), ``private``, ``allow_entry`` (label of the
-        first RelayAllowList entry holding the client), ``in_directory``,
+        first allow-list entry holding the client), ``in_directory``,
         ``domain_origin``."""
         recipients = self._window(self.frames.recipients)
         sessions = self.frames.sessions.select(
@@ -305,20 +305,26 @@ class Context:
 
     def stop_relay_changes(self) -> pl.DataFrame:
         """Logged changes meant to stop rerouting or relaying (the switch to 'Do not
-        reroute incoming SMTP mail', relaying disabled), and changes of an allow list
-        that took a network out of it (mynetworks without the old LAN)."""
-        pattern = "(?i)" + self.settings["stop_relay"]
+        reroute incoming SMTP mail', relaying disabled)."""
+        return self.changes.filter(self._logged() & self._says_stop_relay())
+
+    def tightening_changes(self) -> pl.DataFrame:
+        """The stop_relay_changes, and changes of an allow list that took a network
+        out of it (mynetworks without the old LAN): after either, clients that relayed
+        before may be refused, or should be."""
         networks = {
             side: pl.col(side).fill_null("").str.extract_all(_NETWORK) for side in ("old", "new")
         }
         narrowed = pl.col("key").str.contains("(?i)" + self.settings["allow_list_setting"]) & (
             networks["old"].list.set_difference(networks["new"]).list.len() > 0
         )
-        return self.changes.filter(
-            (pl.col("origin") == "changelog")
-            & pl.col("ts").is_not_null()
-            & (pl.col("new").fill_null("").str.contains(pattern) | narrowed)
-        )
+        return self.changes.filter(self._logged() & (self._says_stop_relay() | narrowed))
+
+    def _logged(self) -> pl.Expr:
+        return (pl.col("origin") == "changelog") & pl.col("ts").is_not_null()
+
+    def _says_stop_relay(self) -> pl.Expr:
+        return pl.col("new").fill_null("").str.contains("(?i)" + self.settings["stop_relay"])
 
     def recent_changes(self, at: dt.datetime | None, hours: float) -> pl.DataFrame:
         """Logged changes (change log, registry differences) in the hours before ``at``."""

@@ -1,11 +1,12 @@
 """Open relay: mail for outside domains accepted from clients with no right to relay.
 
 Inbound RCPTs to domains that are not local, accepted, with the message data
-accepted, from a client that did not authenticate and that no RelayAllowList entry
-holds. Clients that relayed only after a change meant to stop relaying, and were
-allowed before it, belong to unexpected-relay-after-change instead. Nothing is
-called foreign while no local domain is known. One finding per client address
-(a /24 network for private addresses).
+accepted, from a client that did not authenticate and that no allow-list entry
+holds (RelayAllowList, or a logged mynetworks or RemoteIPRanges). Clients that
+relayed only after a change meant to stop relaying, and were allowed before it,
+belong to unexpected-relay-after-change instead. Nothing is called foreign while
+no local domain is known. One finding per client address (a /24 network for
+private addresses).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def evaluate(ctx: Context) -> list[Finding]:
     if relayed.height == 0:
         return []
     # A client that relayed before a change meant to stop relaying was allowed then.
-    changes = ctx.stop_relay_changes()
+    changes = ctx.tightening_changes()
     if changes.height:
         first_change = changes["ts"].min()
         earlier = relayed.filter(pl.col("ts") < first_change)["client"].unique().to_list()
@@ -75,7 +76,7 @@ def evaluate(ctx: Context) -> list[Finding]:
                 if data
                 else " (no message data followed: a relay test stops there)"
             ),
-            "allow_text": ", in no RelayAllowList entry" if ctx.allow_entries.height else "",
+            "allow_text": ", in no allow-list entry" if ctx.allow_entries.height else "",
             "sessions": plural(rows["session"].n_unique(), "session"),
             "relayflags_cause": relayflags_cause,
         }

@@ -1,13 +1,14 @@
 """Q206968: clients allowed to relay are refused after the switch to 'Do not reroute'.
 
-Relay attempts (inbound RCPTs to outside domains) refused after a logged change to
-'Do not reroute incoming SMTP mail', from clients that had the right to relay
-before: inside a RelayAllowList entry, or seen relaying before the change. Without a
-logged change, the moment those clients went from accepted to refused is taken as
-an inferred change. Refusals before the change are not counted, and clients that
-were never allowed are not this rule's business (see relay-probing). A registry
-snapshot showing RelayFlags below 2 (or without it) contradicts the article's cause:
-no finding.
+Relay attempts (inbound RCPTs to outside domains) refused after a logged change that
+tightened relaying ('Do not reroute incoming SMTP mail', or a network taken out of
+an allow list), from clients that had the right to relay before: inside an
+allow-list entry (RelayAllowList, or a logged mynetworks or RemoteIPRanges), or seen
+relaying before the change. Without a logged change, the moment those clients went
+from accepted to refused is taken as an inferred change. Refusals before the change
+are not counted, and clients that were never allowed are not this rule's business
+(see relay-probing). A registry snapshot showing RelayFlags below 2 (or without it)
+contradicts the article's cause: no finding.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ NDR_WORDING = r"(?i)relay(ing)? not allowed|relay(ing)? (is )?prohibited"
 
 def _the_change(ctx: Context, attempts: pl.DataFrame) -> tuple[Change | None, bool]:
     refused = attempts.filter(pl.col("refusal") == "relay_denied")
-    for row in ctx.stop_relay_changes().iter_rows(named=True):
+    for row in ctx.tightening_changes().iter_rows(named=True):
         if refused.filter(pl.col("ts") >= row["ts"]).height:
             return as_change(row), True
     # No logged change: were clients with the right to relay (allow list, or seen

@@ -1,7 +1,7 @@
 """Relay probing: one address making repeated relay attempts that are refused.
 
 Inbound RCPTs to outside domains refused as relaying, from a client that never had a
-relay accepted and that no RelayAllowList entry holds (an allowed client being
+relay accepted and that no allow-list entry holds (an allowed client being
 refused is relay-not-allowed-relayflags' business). One finding per client address
 with at least the configured number of attempts; severity grows with the count.
 Clients on private addresses are grouped by /24 network: a dozen office PCs refused

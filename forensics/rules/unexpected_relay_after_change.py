@@ -1,12 +1,13 @@
 """Q243045: relaying continues after a change meant to stop it.
 
-After a logged change meant to stop rerouting or relaying (and the service restart
-that puts it into effect, when one follows within the configured time), clients that
-had the right to relay before (inside a RelayAllowList entry, or seen relaying
-before the change) still get RCPTs to outside domains accepted without
-authenticating. One finding per allow-list entry (the thing to remove), or per client
-address when no entry holds it. Relaying before the change is not counted: it was
-allowed then.
+After a logged change meant to stop rerouting or relaying, or one that took a
+network out of an allow list (and the service restart or reload that puts it into
+effect, when one follows within the configured time), clients that had the right
+to relay before (inside an allow-list entry: RelayAllowList, or a logged
+mynetworks or RemoteIPRanges; or seen relaying before the change) still get RCPTs
+to outside domains accepted without authenticating. One finding per allow-list
+entry (the thing to remove), or per client address when no entry holds it.
+Relaying before the change is not counted: it was allowed then.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ RULE = "unexpected-relay-after-change"
 
 
 def evaluate(ctx: Context) -> list[Finding]:
-    changes = ctx.stop_relay_changes()
+    changes = ctx.tightening_changes()
     if changes.height == 0:
         return []
     settings = rule_meta(RULE)["settings"]
