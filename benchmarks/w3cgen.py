@@ -1,4 +1,4 @@
-"""Write the sessions of a scenario as an Exchange 2000/2003 SMTP virtual server logs.
+"""Write the sessions of a scenario as Exchange 2000/2003 SMTP virtual server logs.
 
 The same ``Session`` objects the IMS writer renders become the records IIS writes
 for the SMTP service in W3C extended format (FORMATS.md section 5):
@@ -60,50 +60,46 @@ class W3cWriter:
 
         if inbound:
             peer = s.remote_host if s.remote_host[0].isdigit() else self.address_of(s.remote_host)
-            user = s.helo
-
-            def command(verb: str, arg: str, code: int) -> None:
-                record(peer, user, verb, plus(arg) if arg else "-", code)
-
-            def reply(text: str) -> None:  # the code is in the command's record
-                pass
-
         else:
             peer = s.remote_host
 
-            def command(verb: str, arg: str, code: int) -> None:
+        def command(verb: str, arg: str, code: int) -> None:
+            if inbound:  # IIS keeps the space after the verb, as '+', but for QUIT
+                query = plus(f"{'' if verb == 'QUIT' else ' '}{arg}")
+                record(peer, s.helo, verb, query, code)
+            else:
                 record(peer, "OutboundConnectionCommand", verb, plus(arg) if arg else "-", 0)
 
-            def reply(text: str) -> None:
+        def reply(text: str) -> None:
+            if not inbound:  # inbound, our reply's code is in the command's record
                 record(peer, "OutboundConnectionResponse", "-", plus(text), 0)
 
         if inbound:
-            command("EHLO", f" {s.helo}", 250)
+            command("EHLO", s.helo, 250)
         else:
             reply(f"220 {s.banner}" if s.banner else "220 ready")
             command("EHLO", self.server, 0)
             reply(f"250 {s.banner.split()[0] if s.banner else 'OK'} Hello")
         t += dt.timedelta(seconds=1)
-        command("MAIL", f" FROM:<{s.mail_from}>" if inbound else f"FROM:<{s.mail_from}>", 250)
+        command("MAIL", f"FROM:<{s.mail_from}>", 250)
         reply("250 2.1.0 Sender OK")
         accepted = 0
         for r in s.rcpts:
             t += dt.timedelta(seconds=self.rng.randint(0, 1))
             self.truth.rcpts += 1
             self.truth.replies.append(Reply(s, r, t))
-            arg = f"TO:<{r.address}>"
             if r.accepted:
                 accepted += 1
-                command("RCPT", f" {arg}" if inbound else arg, 250)
+                command("RCPT", f"TO:<{r.address}>", 250)
                 reply("250 2.1.5 Recipient OK")
             else:
                 self.truth.refused += 1
                 self.truth.relay_refused += "relay" in (r.text or "").lower()
-                command("RCPT", f" {arg}" if inbound else arg, r.code)
+                command("RCPT", f"TO:<{r.address}>", r.code)
                 reply(f"{r.code} 5.7.1 {r.text}")
         if accepted and s.data:
             t += dt.timedelta(seconds=1)
-            command("DATA", f" <{s.start:%Y%m%d%H%M%S}.{s.remote_host}@{self.server}>", 250)
+            command("DATA", f"<{s.start:%Y%m%d%H%M%S}.{s.remote_host}@{self.server}>", 250)
             reply("250 2.6.0 Queued mail for delivery")
         command("QUIT", s.helo if inbound else "", 240)
         reply("221 2.0.0 Service closing transmission channel")

@@ -31,8 +31,8 @@ def per_file(frame: pl.DataFrame | None, n: int) -> list[int]:
     if frame is None or frame.height == 0:
         return [0] * n
     # Grouped on the one column: a group_by of a wide frame in many chunks (the
-    # parallel regex passes leave them) rechunks every column first, 0.3 s on a
-    # million lines.
+    # parallel regex passes leave them) rechunks every column first (the Postfix
+    # reader's 28 columns of a million lines: 0.09 s, against 0.001 s).
     counts = dict(frame.select("fid").group_by("fid").len().iter_rows())
     return [int(counts.get(fid, 0)) for fid in range(n)]
 

@@ -198,8 +198,7 @@ class Context:
             (pl.col("name") == "RelayAllowList") & pl.col("new").is_not_null()
         ).select(pl.col("new").alias("text"))
         logged = self.frames.config.filter(
-            (pl.col("origin") == "changelog")
-            & pl.col("key").str.contains("(?i)" + self.settings["allow_list_setting"])
+            (pl.col("origin") == "changelog") & self._about_allow_list()
         )
         texts = pl.concat(
             [listed, logged.select(pl.col("old").alias("text")), logged.select(text="new")]
@@ -315,10 +314,14 @@ class Context:
         networks = {
             side: pl.col(side).fill_null("").str.extract_all(_NETWORK) for side in ("old", "new")
         }
-        narrowed = pl.col("key").str.contains("(?i)" + self.settings["allow_list_setting"]) & (
+        narrowed = self._about_allow_list() & (
             networks["old"].list.set_difference(networks["new"]).list.len() > 0
         )
         return self.changes.filter(self._logged() & (self._says_stop_relay() | narrowed))
+
+    def _about_allow_list(self) -> pl.Expr:
+        """A config row whose setting is an allow list (rules.toml allow_list_setting)."""
+        return pl.col("key").str.contains("(?i)" + self.settings["allow_list_setting"])
 
     def _logged(self) -> pl.Expr:
         return (pl.col("origin") == "changelog") & pl.col("ts").is_not_null()
@@ -362,7 +365,7 @@ class Context:
             "ts", "source", "line"
         )
         logged = self.changes.filter(
-            (pl.col("origin") == "changelog")
+            self._logged()
             & pl.col("new").fill_null("").str.contains("(?i)" + self.settings["service_start"])
         ).select("ts", "source", "line")
         return pl.concat([events, logged]).drop_nulls("ts").sort("ts")
