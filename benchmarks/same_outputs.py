@@ -7,7 +7,7 @@ working tree's on the same folders, and compares the JSON and Markdown byte for 
 and every Parquet frame row for row (Parquet's own bytes carry the writer's build,
 the rows are what matters).
 
-    python -m benchmarks.same_outputs                # base: HEAD, inputs: sample_logs/* and the corpus
+    python -m benchmarks.same_outputs       # base HEAD; inputs: sample_logs/* and the corpus
     python -m benchmarks.same_outputs --base 7108580 sample_logs/healthy-baseline
 
 Exit 0 when every output is the same, 1 with a line per difference.

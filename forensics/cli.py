@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from forensics import __version__, findings
+from forensics import __version__
 from forensics import dataset as fleet
-from forensics.discover import NoInputError, discover
-from forensics.errors import (
+from forensics.core import findings
+from forensics.core.errors import (
     EXIT_CODES,
     EXIT_FINDINGS,
     EXIT_INTERNAL,
@@ -26,12 +26,14 @@ from forensics.errors import (
     OutputError,
     UsageError,
 )
-from forensics.findings import SEVERITIES, at_least
+from forensics.core.evidence import NoInputError
+from forensics.core.findings import SEVERITIES, at_least
+from forensics.core.lineparse import ENGINES
+from forensics.core.timeparse import DATE_ORDERS
 from forensics.ingest import Frames, ingest
 from forensics.knowledge import load
-from forensics.lineparse import ENGINES
-from forensics.summary import Summary, findings_lines, summarize, text_lines
-from forensics.timeparse import DATE_ORDERS
+from forensics.readers.registry import discover
+from forensics.report.summary import Summary, findings_lines, summarize, text_lines
 
 MAX_SKIP_LINES = 50
 MAX_WARNINGS = 20

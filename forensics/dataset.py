@@ -18,8 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics import frames, localdomains
-from forensics.ingest import Frames
+from forensics.core import frames
+from forensics.core.frames import Frames
+from forensics.derive import localdomains
 
 # The column that dates each frame's rows (frames without one are partitioned by
 # host only).

@@ -1,162 +1,27 @@
-"""Files -> frames: discovery, the readers, sessions, the inputs table."""
+"""Files -> frames: discovery, every registered reader, sessions, the inputs table."""
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from forensics import frames, localdomains, paths, sessions
-from forensics.discover import Evidence, NoInputError, examine, iter_discover
-from forensics.lineparse import Engine
-from forensics.readers import exchange as exchange_reader
-from forensics.readers import ims as ims_reader
-from forensics.readers import ndr as ndr_reader
-from forensics.readers import postfix as postfix_reader
-from forensics.readers import registry as registry_reader
-from forensics.readers import tables
-from forensics.readers import tracking as tracking_reader
-from forensics.readers import transcript as transcript_reader
-from forensics.readers import w3c as w3c_reader
-from forensics.readers.common import account
-from forensics.timeparse import DateOrder
+from forensics.core import frames
+from forensics.core.evidence import Evidence, NoInputError
+from forensics.core.frames import Frames
+from forensics.core.lineparse import Engine
+from forensics.core.timeparse import DateOrder
+from forensics.derive import localdomains, paths, sessions
+from forensics.readers import registry, tracking
+from forensics.readers.base import FileCounts, Reader, Reading, ReadOptions
 
 
-@dataclass
-class Frames:
-    """Everything read from one evidence set."""
-
-    events: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.EVENTS))
-    ndrs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.NDRS))
-    config: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.CONFIG))
-    directory: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.DIRECTORY))
-    domains: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.DOMAINS))
-    service_events: pl.DataFrame = field(
-        default_factory=lambda: frames.empty(frames.SERVICE_EVENTS)
-    )
-    tracking: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.TRACKING))
-    paths: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.PATHS))
-    sessions: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.SESSIONS))
-    recipients: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.RECIPIENTS))
-    inputs: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.INPUTS))
-    unparsed: pl.DataFrame = field(default_factory=lambda: frames.empty(frames.UNPARSED))
-
-    def as_dict(self) -> dict[str, pl.DataFrame]:
-        return {name: getattr(self, name) for name in frames.ALL}
-
-    def write_parquet(self, out: Path) -> list[Path]:
-        """One file per frame, each written even when empty (with its schema)."""
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, frame in self.as_dict().items():
-            path = out / f"{name}.parquet"
-            frame.write_parquet(path)
-            written.append(path)
-        return written
-
-
-def _normalise(text: str) -> str:
-    """CRLF and CR alone become LF (str.splitlines would also split on form feeds and
-    Unicode separators, which would shift line numbers); a last line ends too."""
-    if "\r" in text:  # one scan, where two replacements would copy the text twice
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text if not text or text.endswith("\n") else text + "\n"
-
-
-def split_lines(text: str) -> list[str]:
-    return _normalise(text).split("\n")[:-1]
-
-
-# A byte that no line holds lets polars' CSV reader cut the text into lines on all
-# cores, five times faster than splitting and exploding it; control bytes are rare
-# in logs, and a text that holds every one of them is split the slower way.
-_SEPARATORS = [chr(c) for c in (*range(0, 9), *range(14, 32))]
-# Files of this many characters on average, or more, are cut that way.
-_CSV_CUT_MIN_AVERAGE = 64 * 1024
-
-
-def lines_frame(
-    items: Sequence[Evidence], *, csv_cut_from: int = _CSV_CUT_MIN_AVERAGE, release: bool = False
-) -> pl.DataFrame:
-    """All lines of ``items`` as one frame: fid (position in items), line, text.
-    The split happens in polars: one pass however many files there are. Files of
-    ``csv_cut_from`` characters on average or more are cut by the CSV reader.
-    ``release``: the items give up their text (the frame holds it now), so that a
-    large log is not held twice while it is parsed."""
-    raw = [item.text or "" for item in items]
-    if release:
-        for item in items:
-            item.text = None
-    # Many small files (an IMS folder) split as fast in polars; big ones do not.
-    large = sum(map(len, raw)) >= csv_cut_from * max(len(raw), 1)
-    if not large:
-        return _lines_by_explode(raw)
-    texts = [_normalise(text) for text in raw]
-    joined = "".join(texts)
-    separator = next((c for c in _SEPARATORS if c not in joined), None)
-    if not joined or separator is None:
-        return _lines_by_explode(texts)
-    # The reader would take a BOM at the very start of the data for an encoding mark
-    # and drop it from the first line: a guard line goes first then.
-    guard = joined.startswith("\ufeff")
-    data = joined.encode("utf-8", errors="surrogatepass")
-    text = pl.read_csv(
-        io.BytesIO(b"-\n" + data if guard else data),
-        has_header=False,
-        separator=separator,
-        quote_char=None,
-        new_columns=["text"],
-        infer_schema=False,
-    ).to_series()
-    text = (text[1:] if guard else text).fill_null("")  # a blank line reads as null
-    row = pl.int_range(0, text.len(), dtype=pl.UInt32, eager=True)
-    if len(texts) == 1:
-        return pl.DataFrame(
-            {"fid": pl.zeros(text.len(), pl.UInt32, eager=True), "line": row + 1, "text": text}
-        )
-    counts = pl.Series([t.count("\n") for t in texts], dtype=pl.UInt32)
-    ends = counts.cum_sum()
-    fid = ends.search_sorted(row, side="right").cast(pl.UInt32)
-    starts = (ends - counts).gather(fid)
-    return pl.DataFrame({"fid": fid, "line": row - starts + 1, "text": text})
-
-
-def _lines_by_explode(texts: list[str]) -> pl.DataFrame:
-    """:func:`split_lines` of every text, done in polars: the line ends are made LF
-    there too, so the parse threads hold the interpreter lock for none of it."""
-    text = pl.col("text")
-    normal = text.str.replace_all("\r\n", "\n", literal=True).str.replace_all(
-        "\r", "\n", literal=True
-    )
-    split = (
-        pl.DataFrame(
-            {"fid": pl.arange(0, len(texts), dtype=pl.UInt32, eager=True), "text": texts},
-            schema={"fid": pl.UInt32, "text": pl.String},
-        )
-        .filter(text != "")
-        .with_columns(normal)
-        .with_columns(
-            pl.when(text.str.ends_with("\n")).then(text).otherwise(text + "\n"),
-        )
-    )
-    counts = (
-        pl.zeros(len(texts), pl.UInt32, eager=True)
-        .scatter(split["fid"], split["text"].str.count_matches("\n", literal=True))
-        .cast(pl.UInt32)
-    )
-    split = split.with_columns(text.str.strip_suffix("\n").str.split("\n")).explode("text")
-    row = pl.int_range(0, split.height, dtype=pl.UInt32, eager=True)
-    starts = (counts.cum_sum() - counts).gather(split["fid"])
-    return split.with_columns((row - starts + 1).alias("line")).select("fid", "line", "text")
-
-
-def _inputs(items: Sequence[Evidence], stats: dict[str, tuple[int, int, int]]) -> pl.DataFrame:
+def _inputs(items: Sequence[Evidence], stats: dict[str, FileCounts]) -> pl.DataFrame:
     counts = [stats.get(item.source, (0, 0, 0)) for item in items]
     columns = {
         "path": [item.source for item in items],
@@ -177,35 +42,71 @@ def _inputs(items: Sequence[Evidence], stats: dict[str, tuple[int, int, int]]) -
     return frames.conform(pl.DataFrame(columns, schema=schema), frames.INPUTS)
 
 
-# Files are parsed in batches of about this many lines: each batch is parsed on a
-# worker thread (polars runs without the GIL) while the next is being read from
-# disk, and its text is released once parsed.
-BATCH_LINES = 100_000
 # Two batches in flight keep both cores busy: many polars operations use one thread.
 PARSE_WORKERS = 2
 
 
 @dataclass
-class _Batch:
-    events: pl.DataFrame
-    unparsed: pl.DataFrame
-    sessions: pl.DataFrame
-    recipients: pl.DataFrame
-    stats: dict[str, tuple[int, int, int]]  # source: (records, unparsed, lines)
+class _Read:
+    """One reading, with the sessions and recipients its events make."""
+
+    reading: Reading
+    sessions: pl.DataFrame | None = None
+    recipients: pl.DataFrame | None = None
 
 
-def _read_ims_batch(items: list[Evidence], date_order: DateOrder, engine: Engine) -> _Batch:
-    """IMS records and sessions never span files: a batch of whole files is complete."""
-    lines = lines_frame(items)
-    sources = pl.Series([i.source for i in items], dtype=pl.String)
-    result = ims_reader.read(lines, sources, date_order=date_order, engine=engine)
-    stats = {}
-    for fid, item in enumerate(items):
-        records, unparsed = result.records[fid], result.unparsed_counts[fid]
-        stats[item.source] = (records, unparsed, records + unparsed + result.other_lines[fid])
-        item.text = None  # parsed: the frames hold what matters now
-    found_sessions, recipients = sessions.build(result.events)
-    return _Batch(result.events, result.unparsed, found_sessions, recipients, stats)
+def _read(reader: Reader, items: list[Evidence], options: ReadOptions) -> _Read:
+    reading = reader.read(items, options)
+    done = _Read(reading)
+    events = reading.frames.get("events")
+    if events is not None:
+        done.sessions, done.recipients = sessions.build(events)
+    return done
+
+
+def _batches(
+    items: Iterable[Evidence],
+    options: ReadOptions,
+    worker: ThreadPoolExecutor,
+    progress: Callable[[int], None] | None,
+) -> tuple[list[Evidence], dict[int, list[Future[_Read]]]]:
+    """Take in what discovery finds; the files of readers that read files one batch
+    at a time are parsed on ``worker`` while discovery goes on (polars runs without
+    the GIL). Returns every item seen and the batches per reader (by position)."""
+    seen: list[Evidence] = []
+    pending: dict[int, tuple[list[Evidence], int]] = {}
+    futures: dict[int, list[Future[_Read]]] = {}
+    position = {f.name: i for i, r in enumerate(registry.READERS) for f in r.formats}
+    for item in items:
+        seen.append(item)
+        if progress is not None:
+            progress(item.size)
+        at = position.get(item.format)
+        if at is None:
+            continue
+        reader = registry.READERS[at]
+        if reader.batch_lines is None:
+            continue
+        batch, size = pending.get(at, ([], 0))
+        batch.append(item)
+        size += (item.text or "").count("\n")
+        if size >= reader.batch_lines:
+            futures.setdefault(at, []).append(worker.submit(_read, reader, batch, options))
+            batch, size = [], 0
+        pending[at] = (batch, size)
+    for at, (batch, _) in pending.items():
+        if batch:
+            futures.setdefault(at, []).append(
+                worker.submit(_read, registry.READERS[at], batch, options)
+            )
+    return seen, futures
+
+
+# Rows are concatenated per frame in reading order; these frames are then sorted.
+_SORTED = {
+    "config": ("ts", "source", "line"),
+    "service_events": ("ts", "source", "line"),
+}
 
 
 def read_evidence(
@@ -220,104 +121,32 @@ def read_evidence(
     """Evidence (a list, or discovery still under way) -> frames. ``year``: the year
     of the first line of yearless syslog files (default: from the files' times).
     ``progress`` is told the size of every file as it has been read."""
-    seen: list[Evidence] = []
-    batches: list[Future[_Batch]] = []
+    options = ReadOptions(date_order=date_order, engine=engine, year=year)
     with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="parse") as worker:
-        batch: list[Evidence] = []
-        size = 0
-        for item in items:
-            seen.append(item)
-            if progress is not None:
-                progress(item.size)
-            if item.format != "ims":
-                continue
-            batch.append(item)
-            size += (item.text or "").count("\n")
-            if size >= BATCH_LINES:
-                batches.append(worker.submit(_read_ims_batch, batch, date_order, engine))
-                batch, size = [], 0
-        if batch:
-            batches.append(worker.submit(_read_ims_batch, batch, date_order, engine))
-        done = [b.result() for b in batches]
-    out = Frames()
-    stats: dict[str, tuple[int, int, int]] = {}
-    if done:
-        out.events = pl.concat([b.events for b in done])
-        out.unparsed = pl.concat([b.unparsed for b in done])
-        out.sessions = pl.concat([b.sessions for b in done])
-        out.recipients = pl.concat([b.recipients for b in done])
-        for b in done:
-            stats.update(b.stats)
-    # The later SMTP logs: each reader makes events; sessions.build does the rest.
-    for fmt, read_events in (
-        ("postfix", lambda chosen: postfix_reader.read(chosen, year=year, engine=engine)),
-        ("exchange", lambda chosen: exchange_reader.read(chosen, engine=engine)),
-        ("transcript", lambda chosen: transcript_reader.read(chosen, engine=engine)),
-        ("w3c", lambda chosen: w3c_reader.read(chosen, engine=engine)),
-    ):
-        logs = [item for item in seen if item.format == fmt]
-        if not logs:
+        seen, futures = _batches(items, options, worker, progress)
+        batched = {at: [f.result() for f in fs] for at, fs in futures.items()}
+    done: list[_Read] = []
+    for at, reader in enumerate(registry.READERS):
+        if reader.batch_lines is not None:
+            done += batched.get(at, [])
             continue
-        found_log = read_events(logs)
-        log_sessions, log_recipients = sessions.build(found_log.events)
-        out.events = pl.concat([out.events, found_log.events])
-        out.sessions = pl.concat([out.sessions, log_sessions])
-        out.recipients = pl.concat([out.recipients, log_recipients])
-        out.unparsed = pl.concat([out.unparsed, found_log.unparsed])
-        if found_log.service_events is not None:
-            out.service_events = pl.concat([out.service_events, found_log.service_events])
-        account(stats, logs, found_log.records, found_log.unparsed_counts, found_log.lines)
-    mails = [item for item in seen if item.format == "email"]
-    if mails:
-        found = ndr_reader.read([m.text or "" for m in mails], [m.source for m in mails])
-        out.ndrs = found.ndrs
-        out.unparsed = pl.concat([out.unparsed, found.unparsed]).sort("source", "line")
-        for i, item in enumerate(mails):
-            lines = len(split_lines(item.text or ""))
-            stats[item.source] = (found.records[i], found.unparsed_counts[i], lines)
-            item.text = None
-    tracking_logs = [item for item in seen if item.format in tracking_reader.FORMATS]
-    if tracking_logs:
-        found_tracking = tracking_reader.read(tracking_logs, date_order=date_order, engine=engine)
-        out.tracking = found_tracking.tracking
-        out.unparsed = pl.concat([out.unparsed, found_tracking.unparsed])
-        account(
-            stats,
-            tracking_logs,
-            found_tracking.records,
-            found_tracking.unparsed_counts,
-            found_tracking.lines,
-        )
-    config_parts = []
-    for fmt, reader in (
-        ("registry", registry_reader.read),
-        ("changelog", lambda items: tables.read_changelogs(items, date_order)),
-        ("directory", tables.read_directories),
-        ("eventlog", lambda items: tables.read_eventlogs(items, date_order)),
-    ):
-        chosen = [item for item in seen if item.format == fmt]
-        if not chosen:
-            continue
-        result = reader(chosen)
-        if fmt == "directory":
-            out.directory = result.rows
-        elif fmt == "eventlog":
-            out.service_events = pl.concat([out.service_events, result.rows])
-        else:
-            config_parts.append(result.config if fmt == "registry" else result.rows)
-        out.unparsed = pl.concat([out.unparsed, result.unparsed])
-        account(stats, chosen, result.records, result.unparsed_counts, result.lines)
-    if config_parts:
-        out.config = pl.concat(config_parts).sort("ts", "source", "line", nulls_last=True)
-    out.service_events = out.service_events.sort("ts", "source", "line", nulls_last=True)
-    out.unparsed = out.unparsed.sort("source", "line")
+        names = {f.name for f in reader.formats}
+        chosen = [item for item in seen if item.format in names]
+        if chosen:
+            done.append(_read(reader, chosen, options))
+    out = _assemble(done)
+    stats: dict[str, FileCounts] = {}
+    for one in done:
+        stats.update(one.reading.counts)
     out.domains = localdomains.find(local_domains, out.directory, out.sessions, out.recipients)
     out.recipients = localdomains.mark(out.recipients, out.domains)
     out.tracking, out.paths, clock = paths.build(
         out.tracking, out.recipients, out.ndrs, out.domains
     )
-    for item in tracking_logs:
-        item.note = "; ".join(n for n in (item.note, clock) if n)
+    tracking_formats = {f.name for f in tracking.READER.formats}
+    for item in seen:
+        if item.format in tracking_formats:
+            item.note = "; ".join(n for n in (item.note, clock) if n)
     inputs = _inputs(seen, stats)
     dated = pl.concat([out.events.select("source", "ts"), out.tracking.select("source", "ts")])
     spans = dated.group_by("source").agg(
@@ -329,6 +158,26 @@ def read_evidence(
         ),
         frames.INPUTS,
     )
+    return out
+
+
+def _assemble(done: list[_Read]) -> Frames:
+    """The readings' rows, frame by frame, in reading order."""
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for one in done:
+        for name, frame in one.reading.frames.items():
+            parts.setdefault(name, []).append(frame)
+        if one.sessions is not None and one.recipients is not None:
+            parts.setdefault("sessions", []).append(one.sessions)
+            parts.setdefault("recipients", []).append(one.recipients)
+        if one.reading.unparsed is not None:
+            parts.setdefault("unparsed", []).append(one.reading.unparsed)
+    out = Frames()
+    for name, frame_parts in parts.items():
+        setattr(out, name, pl.concat([getattr(out, name), *frame_parts]))
+    for name, keys in _SORTED.items():
+        setattr(out, name, getattr(out, name).sort(*keys, nulls_last=True))
+    out.unparsed = out.unparsed.sort("source", "line")
     return out
 
 
@@ -345,7 +194,7 @@ def ingest(
 ) -> Frames:
     """Paths -> frames. ``directories`` and ``changelogs`` are files read as that
     format whatever their content looks like (and not a second time if they also
-    lie under ``paths``). Raises :class:`forensics.discover.NoInputError` for a
+    lie under ``paths``). Raises :class:`forensics.core.evidence.NoInputError` for a
     missing path (before anything is read)."""
     named = [(Path(p), "directory") for p in directories] + [
         (Path(p), "changelog") for p in changelogs
@@ -353,8 +202,8 @@ def ingest(
     for path, _ in named:
         if not path.is_file():
             raise NoInputError(f"{path}: no such file")
-    forced = [examine(path, path.name, force=fmt) for path, fmt in named]
-    found = iter_discover(paths)
+    forced = [registry.examine(path, path.name, force=fmt) for path, fmt in named]
+    found = registry.iter_discover(paths)
     if named:
         # realpath costs a system call per path component: only when there is
         # something to compare with.

@@ -19,8 +19,8 @@ from benchmarks.samples import SCENARIOS
 from forensics import __version__
 from forensics.ingest import ingest
 from forensics.report import html
+from forensics.report.summary import summarize
 from forensics.rules import evaluate
-from forensics.summary import summarize
 from tests.conftest import SAMPLES
 
 CHROMIUM = Path("/usr/bin/chromium")

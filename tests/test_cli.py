@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from forensics import frames as schemas
 from forensics.cli import cli
-from forensics.errors import EXIT_OK, EXIT_USAGE, InputError
+from forensics.core import frames as schemas
+from forensics.core.errors import EXIT_OK, EXIT_USAGE, InputError
 from tests.conftest import IMS_FIXTURES, SAMPLES
 
 SCENARIO = SAMPLES / "q256856-relay-prohibited-local"

@@ -3,12 +3,15 @@ frames on every fixture, every corpus excerpt and every sample scenario."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from polars.testing import assert_frame_equal
 
 from forensics.ingest import ingest
+from forensics.readers import ims as ims_reader
+from forensics.readers import registry
 from tests.conftest import FIXTURES, IMS_CORPUS, IMS_FIXTURES, SAMPLES, corpus, scenario_dirs
 
 
@@ -47,7 +50,9 @@ def test_reading_in_batches_gives_the_same_frames(monkeypatch):
     where the batches fall or which finishes first."""
     folder = SAMPLES / "q243045-relay-after-change"
     whole = ingest([folder])
-    monkeypatch.setattr("forensics.ingest.BATCH_LINES", 97)
+    small = dataclasses.replace(ims_reader.READER, batch_lines=97)
+    readers = [small if r is ims_reader.READER else r for r in registry.READERS]
+    monkeypatch.setattr(registry, "READERS", readers)
     batched = ingest([folder])
     for name, frame in whole.as_dict().items():
         assert_frame_equal(frame, getattr(batched, name), check_exact=True)

@@ -12,13 +12,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from forensics import discover as d
+from forensics.core import evidence
+from forensics.core.evidence import Evidence, NoInputError
+from forensics.readers import registry as d
 from tests.conftest import IMS_FIXTURES
 
 LOG = (IMS_FIXTURES / "inbound_medium.LOG").read_bytes()
 
 
-def by_source(root: Path) -> dict[str, d.Evidence]:
+def by_source(root: Path) -> dict[str, Evidence]:
     return {e.source: e for e in d.discover([root])}
 
 
@@ -62,7 +64,7 @@ def test_truncated_bzip2_is_reported(tmp_path):
 
 
 def test_decompression_is_capped(tmp_path, monkeypatch):
-    monkeypatch.setattr(d, "MAX_EXPANDED_BYTES", 10_000)
+    monkeypatch.setattr(evidence, "MAX_EXPANDED_BYTES", 10_000)
     (tmp_path / "bomb.gz").write_bytes(gzip.compress(LOG * 1000))
     (item,) = d.discover([tmp_path])
     assert "expands beyond" in (item.note or "")
@@ -95,7 +97,7 @@ def test_unreadable_file_is_listed(tmp_path, monkeypatch):
     def deny(path: str) -> tuple[bytes, float]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(d, "_read_bytes", deny)
+    monkeypatch.setattr(evidence, "_read_bytes", deny)
     (item,) = d.discover([tmp_path])
     assert (item.format, item.note) == ("unreadable", "unreadable: Permission denied")
 
@@ -125,7 +127,7 @@ def test_several_roots_keep_their_names_apart(tmp_path):
 
 
 def test_missing_path_is_an_error_not_an_empty_result(tmp_path):
-    with pytest.raises(d.NoInputError, match="no such file"):
+    with pytest.raises(NoInputError, match="no such file"):
         d.discover([tmp_path / "nope"])
 
 

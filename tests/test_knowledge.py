@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from forensics.replies import CATEGORIES, refusal_category
-from forensics.versions import software_from_banner
+from forensics.core.replies import CATEGORIES, refusal_category
+from forensics.core.versions import software_from_banner
 
 
 def categorise(code: int, text: str) -> str | None:

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forensics import discover
 from forensics.cli import cli
+from forensics.core import evidence as discover
 from forensics.ingest import ingest
 from tests.conftest import FIXTURES, IMS_FIXTURES, SAMPLES
 

@@ -156,8 +156,8 @@ def test_the_postfix_samples_give_the_findings_of_their_ims_twins():
 
 def test_the_reader_lets_go_of_the_text_once_its_lines_are_cut():
     # A large log must not be held twice (as text and as lines) while it is parsed.
-    from forensics.discover import discover
     from forensics.readers import postfix as reader
+    from forensics.readers.registry import discover
 
     items = discover([FIXTURE])
     assert items[0].text

@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 import yaml
 
-from forensics.lineparse import extract
+from forensics.core.lineparse import extract
 from grammars import postfix as g
 from grammars import smtp
 from tests.conftest import CONFORMANCE, CORPUS, corpus

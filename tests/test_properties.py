@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from forensics.discover import Evidence
-from forensics.ingest import _lines_by_explode, lines_frame, read_evidence, split_lines
-from forensics.lineparse import extract, matches
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import extract, matches
+from forensics.core.text import _lines_by_explode, lines_frame, split_lines
+from forensics.ingest import read_evidence
 from grammars import (
     evidence_csv,
     exchange,

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from forensics.core.lineparse import extract
 from forensics.ingest import ingest
-from forensics.lineparse import extract
-from forensics.readers.registry import logical_lines, relayflags_meaning, snapshot_time
+from forensics.readers.regexport import logical_lines, relayflags_meaning, snapshot_time
 from grammars import registry
 from tests.conftest import FIXTURES
 

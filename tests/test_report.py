@@ -15,8 +15,8 @@ from forensics import __version__
 from forensics.ingest import ingest
 from forensics.report import html, markdown, timeline
 from forensics.report.markdown import md
+from forensics.report.summary import summarize
 from forensics.rules import evaluate
-from forensics.summary import summarize
 from tests.conftest import SAMPLES
 
 MAX_REPORT_BYTES = 8 * 1024 * 1024

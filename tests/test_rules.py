@@ -18,7 +18,7 @@ import pytest
 from benchmarks import evidence as ev
 from benchmarks.imsgen import ImsWriter, LogFolder, Session
 from benchmarks.samples import SCENARIOS, Scenario, Site, write_scenario
-from forensics.findings import Finding, at_least, fill
+from forensics.core.findings import Finding, at_least, fill
 from forensics.ingest import ingest
 from forensics.rules import RULES, evaluate
 
@@ -66,7 +66,7 @@ SERVER_OF_LOG = {
 def _assert_steps_for(finding: Finding, platform: str) -> None:
     """The resolution is the one written for ``platform`` (the article's own for the
     IMS the articles describe), and says so."""
-    from forensics.findings import articles
+    from forensics.core.findings import articles
     from forensics.knowledge import load
 
     knowledge = load("servers")
@@ -82,7 +82,7 @@ def _assert_steps_for(finding: Finding, platform: str) -> None:
                 assert ims_only not in text, (ims_only, text)
     # Nothing is said to be lacking that this server could not have written (an
     # MSExchangeIMC event from Postfix); on the IMS everything looked for is listed.
-    from forensics.findings import rule_meta
+    from forensics.core.findings import rule_meta
 
     items = rule_meta(finding.rule)["evidence"]
     assert len(finding.saw) + len(finding.lacked) == sum(
@@ -287,7 +287,7 @@ def test_since_and_until_restrict_the_window(tmp_path):
 
 
 def test_every_rule_has_its_knowledge():
-    from forensics.findings import articles, rule_meta
+    from forensics.core.findings import articles, rule_meta
 
     for rule in RULES:
         meta = rule_meta(rule)
@@ -317,7 +317,7 @@ def test_forwarded_bounces_alone_are_enough_for_q256856(tmp_path):
 
 
 def test_the_server_with_the_most_evidence_rows_decides_the_steps():
-    from forensics.findings import platform_of
+    from forensics.core.findings import platform_of
 
     formats = {"mail.log": "postfix", "imc.reg": "registry", "bounce.eml": "email"}
     # Three rows from Postfix's log against one from an IMS registry export.
@@ -339,11 +339,11 @@ def test_evidence_of_another_server_is_not_lacking(tmp_path):
 def test_every_platform_rule_and_field_in_servers_toml_is_known():
     import string
 
-    from forensics.discover import SNIFFERS
     from forensics.knowledge import load
+    from forensics.readers.registry import format_names
 
     knowledge = load("servers")
-    assert set(knowledge["platform"]) <= {name for name, _ in SNIFFERS}
+    assert set(knowledge["platform"]) <= set(format_names())
     assert set(knowledge["platform"].values()) <= set(knowledge["name"])
     assert set(knowledge["steps"]) <= set(RULES)
     for rule, by_platform in knowledge["steps"].items():
@@ -353,7 +353,7 @@ def test_every_platform_rule_and_field_in_servers_toml_is_known():
     def fields(template: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
-    from forensics.findings import rule_meta as meta_of
+    from forensics.core.findings import rule_meta as meta_of
 
     for section in ("title", "cause"):
         assert set(knowledge[section]) <= set(RULES), section
@@ -365,7 +365,7 @@ def test_every_platform_rule_and_field_in_servers_toml_is_known():
             given |= {"subject", "count", "first", "last"}
             for template in by_platform.values():
                 assert fields(template) <= given, (rule, fields(template) - given)
-    from forensics.findings import rule_meta
+    from forensics.core.findings import rule_meta
 
     for rule in RULES:
         for item in rule_meta(rule)["evidence"]:
@@ -443,7 +443,7 @@ def test_allow_lists_in_the_change_log_are_networks_allowed_to_relay(tmp_path):
 def test_confidence_counts_only_the_evidence_the_server_can_show():
     """On Postfix, everything Postfix can show weighs what everything weighs on the
     IMS; on the IMS nothing changes."""
-    from forensics.findings import Finding, for_platform, judge, rule_meta
+    from forensics.core.findings import Finding, for_platform, judge, rule_meta
 
     rule = "unexpected-relay-after-change"
     meta = rule_meta(rule)

@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.timeparse import DATE_ORDERS, timestamps
+from forensics.core.timeparse import DATE_ORDERS, timestamps
 
 digits = st.integers(0, 2100).map(str) | st.sampled_from(["00", "05", "69", "68", "99", ""])
 ampm = st.sampled_from([None, "AM", "PM", "am", "p.m.", "A"])

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from benchmarks.samples import SCENARIOS, write_scenario
-from forensics.findings import rule_meta
+from forensics.core.findings import rule_meta
 from forensics.ingest import ingest
 from forensics.rules import evaluate
 from tests.conftest import FIXTURES

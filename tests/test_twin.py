@@ -6,7 +6,7 @@ import polars as pl
 import pyparsing as pp
 import pytest
 
-from forensics.lineparse import extract
+from forensics.core.lineparse import extract
 from grammars import ims, smtp, tracking
 from grammars.twin import compile_grammar, to_regex
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
-from forensics.lineparse import Engine, extract
+from forensics.core.lineparse import Engine, extract
 from grammars.twin import LineGrammar
 
 
@@ -59,7 +58,7 @@ def csv_unquote(field: pl.Expr) -> pl.Expr:
 
 def iso_parts(found: pl.DataFrame) -> pl.DataFrame:
     """The parts of :func:`grammars.tokens.iso_stamp` (y mo d hh mi ss) as the
-    columns :func:`forensics.timeparse.timestamps` reads, in year-month-day order."""
+    columns :func:`forensics.core.timeparse.timestamps` reads, in year-month-day order."""
     return found.select(
         pl.col("y").alias("d1"),
         pl.col("mo").alias("d2"),
@@ -94,17 +93,3 @@ def read_by_layout(
         bad.append(unparsed_rows(rows.filter(~pl.col("matched")), mismatch))
     good = pl.concat(parsed, how="diagonal_relaxed") if parsed else None
     return good, (pl.concat(bad) if bad else None)
-
-
-def account(
-    stats: dict[str, tuple[int, int, int]],
-    items: list[Any],
-    records: list[int],
-    unparsed: list[int],
-    lines: list[int],
-) -> None:
-    """Note per file (records, unparsed, lines) for the inputs table, and let the
-    file's text go: its frames hold what matters now."""
-    for i, item in enumerate(items):
-        stats[item.source] = (records[i], unparsed[i], lines[i])
-        item.text = None

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics import frames
-from forensics.discover import Evidence
-from forensics.lineparse import Engine, extract
+from forensics.core import frames
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import Engine, extract
+from forensics.core.text import lines_frame
+from forensics.core.timeparse import timestamps
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
 from forensics.readers.common import LogResult, csv_unquote, iso_parts, per_file
-from forensics.timeparse import timestamps
 from grammars import exchange as g
 from grammars import smtp
 
 
 def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
-    from forensics.ingest import lines_frame
-
     n = len(items)
     kinds = [g.log_type(item.text or "") or "Receive" for item in items]
     lines = lines_frame(items, release=True).with_columns(
@@ -135,3 +135,23 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         "_seq",
     )
     return frames.conform(events.sort("session", "_seq", "source", "line"), frames.EVENTS)
+
+
+def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
+    found = read(items, engine=options.engine)
+    frames_read = {"events": found.events}
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        found.lines,
+        frames=frames_read,
+        unparsed_rows=found.unparsed,
+    )
+
+
+READER = FormatReader(
+    formats=(Format("exchange", 50, g.looks_like),),
+    frames=("events",),
+    read_files=read_files,
+)

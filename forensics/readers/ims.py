@@ -20,11 +20,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from forensics import frames
-from forensics.auth import MASK, mask_base64, ntlm_user
-from forensics.lineparse import Engine, extract, extract_guarded, matches
-from forensics.sessions import fill_within
-from forensics.timeparse import DateOrder, timestamps
+from forensics.core import frames
+from forensics.core.auth import MASK, mask_base64, ntlm_user
+from forensics.core.evidence import Evidence
+from forensics.core.expressions import fill_within
+from forensics.core.lineparse import Engine, extract, extract_guarded, matches
+from forensics.core.text import lines_frame
+from forensics.core.timeparse import DateOrder, timestamps
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
 from grammars import ims
 from grammars.tokens import SMTP_VERBS
 from grammars.twin import LineGrammar
@@ -331,3 +334,33 @@ def read(
         unparsed_counts=per_file(pl.concat([orphans["fid"], failed_lines["fid"]])),
         other_lines=per_file(other_fids),
     )
+
+
+def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
+    """IMS records and sessions never span files: any batch of whole files is complete."""
+    lines = lines_frame(items)
+    sources = pl.Series([i.source for i in items], dtype=pl.String)
+    result = read(lines, sources, date_order=options.date_order, engine=options.engine)
+    every = [
+        r + u + o
+        for r, u, o in zip(result.records, result.unparsed_counts, result.other_lines, strict=True)
+    ]
+    return counted(
+        items,
+        result.records,
+        result.unparsed_counts,
+        every,
+        frames={"events": result.events},
+        unparsed_rows=result.unparsed,
+    )
+
+
+# Files are parsed in batches of about this many lines, each while the next is read.
+BATCH_LINES = 100_000
+
+READER = FormatReader(
+    formats=(Format("ims", 30, ims.looks_like),),
+    frames=("events",),
+    read_files=read_files,
+    batch_lines=BATCH_LINES,
+)

@@ -31,9 +31,12 @@ from email.message import Message
 import polars as pl
 import pyparsing as pp
 
-from forensics import frames
-from forensics.replies import refusal_category
-from forensics.versions import software_from_banner
+from forensics.core import frames
+from forensics.core.evidence import Evidence
+from forensics.core.replies import refusal_category
+from forensics.core.text import split_lines
+from forensics.core.versions import software_from_banner
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
 from grammars import ndr as g
 from grammars.twin import to_regex
 
@@ -661,3 +664,25 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
         software_from_banner(frame["software"]).alias("software"),
     )
     return frames.conform(frame, frames.NDRS)
+
+
+def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
+    found = read([m.text or "" for m in items], [m.source for m in items])
+    lines = [len(split_lines(m.text or "")) for m in items]
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        lines,
+        frames={"ndrs": found.ndrs},
+        unparsed_rows=found.unparsed,
+    )
+
+
+# A file that opens with mail headers is a message, whatever it quotes (a Sendmail
+# transcript inside an NDR has ">>>" and "<<<" lines, as IMS logs do): before ims.
+READER = FormatReader(
+    formats=(Format("email", 20, g.looks_like),),
+    frames=("ndrs",),
+    read_files=read_files,
+)

@@ -30,11 +30,13 @@ from functools import partial
 
 import polars as pl
 
-from forensics import frames
-from forensics.discover import Evidence
-from forensics.lineparse import Engine, extract, may_match
+from forensics.core import frames
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import Engine, extract, may_match
+from forensics.core.text import lines_frame
+from forensics.core.timeparse import timestamps
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
 from forensics.readers.common import LogResult, per_file
-from forensics.timeparse import timestamps
 from grammars import postfix as g
 from grammars import smtp
 
@@ -56,8 +58,6 @@ def stream_order(items: list[Evidence]) -> list[int]:
 
 
 def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fast") -> LogResult:
-    from forensics.ingest import lines_frame
-
     order = stream_order(items)
     ordered = [items[i] for i in order]
     lines = lines_frame(ordered, release=True).with_row_index("_g")
@@ -572,3 +572,28 @@ def _outbound(deliveries: pl.DataFrame, engine: Engine) -> list[pl.DataFrame]:
         ),
     ]
     return parts
+
+
+def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
+    found = read(items, year=options.year, engine=options.engine)
+    frames_read = {"events": found.events}
+    if found.service_events is not None:
+        frames_read["service_events"] = found.service_events
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        found.lines,
+        frames=frames_read,
+        unparsed_rows=found.unparsed,
+    )
+
+
+READER = FormatReader(
+    formats=(Format("postfix", 40, g.looks_like),),
+    frames=(
+        "events",
+        "service_events",
+    ),
+    read_files=read_files,
+)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from forensics import frames
-from forensics.discover import Evidence
-from forensics.lineparse import extract
-from forensics.timeparse import DateOrder, timestamps
+from forensics.core import frames
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import extract
+from forensics.core.timeparse import DateOrder, timestamps
+from forensics.readers.base import Format, FormatReader, Reading, counted
 from grammars import evidence_csv as g
 
 
@@ -364,3 +365,35 @@ def crash_times(events: pl.DataFrame) -> pl.Series:
         )
     )
     return chosen.to_series().alias("crash_time")
+
+
+def _reading(found: TableResult, items: list[Evidence], frame: str) -> Reading:
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        found.lines,
+        frames={frame: found.rows},
+        unparsed_rows=found.unparsed,
+    )
+
+
+CHANGELOG = FormatReader(
+    formats=(Format("changelog", 110, g.looks_like_changelog),),
+    frames=("config",),
+    read_files=lambda items, options: _reading(
+        read_changelogs(items, options.date_order), items, "config"
+    ),
+)
+DIRECTORY = FormatReader(
+    formats=(Format("directory", 130, g.looks_like_directory),),
+    frames=("directory",),
+    read_files=lambda items, options: _reading(read_directories(items), items, "directory"),
+)
+EVENTLOG = FormatReader(
+    formats=(Format("eventlog", 120, g.looks_like_eventlog),),
+    frames=("service_events",),
+    read_files=lambda items, options: _reading(
+        read_eventlogs(items, options.date_order), items, "service_events"
+    ),
+)

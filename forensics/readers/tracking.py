@@ -6,7 +6,7 @@ field line, Exchange 2007+ CSV under ``#Fields:``. Each event id becomes one wor
 from ``knowledge/tracking.toml``; a reply in the recipient status (Exchange 2007+
 FAIL and SEND events) is read with the shared SMTP reply grammar and sorted by the
 shared phrase table. Times are kept as written (GMT/UTC) in ``ts_utc``; ``ts``
-starts equal and is moved onto the protocol logs' clock by :mod:`forensics.paths`.
+starts equal and is moved onto the protocol logs' clock by :mod:`forensics.derive.paths`.
 Every line is a record line, a header, blank, or unparsed with its file and line.
 """
 
@@ -16,10 +16,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from forensics import frames
-from forensics.discover import Evidence
+from forensics.core import frames
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import Engine, extract
+from forensics.core.replies import refusal_category
+from forensics.core.text import lines_frame
+from forensics.core.timeparse import DateOrder, timestamps
 from forensics.knowledge import load
-from forensics.lineparse import Engine, extract
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
 from forensics.readers.common import (
     column_or_null,
     csv_unquote,
@@ -28,8 +32,6 @@ from forensics.readers.common import (
     read_by_layout,
     unparsed_rows,
 )
-from forensics.replies import refusal_category
-from forensics.timeparse import DateOrder, timestamps
 from grammars import smtp
 from grammars import tracking as g
 
@@ -53,8 +55,6 @@ def read(
     items: list[Evidence], *, date_order: DateOrder = "mdy", engine: Engine = "fast"
 ) -> TrackingResult:
     """``items``: files sniffed as one of :data:`FORMATS`, in any mix."""
-    from forensics.ingest import lines_frame
-
     n = len(items)
     lines = lines_frame(items, release=True).with_columns(
         pl.lit(pl.Series([i.source for i in items], dtype=pl.String))
@@ -392,3 +392,28 @@ def _classify(tracking: pl.DataFrame, engine: Engine) -> pl.DataFrame:
             "server_host"
         ),
     )
+
+
+def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
+    found = read(items, date_order=options.date_order, engine=options.engine)
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        found.lines,
+        frames={"tracking": found.tracking},
+        unparsed_rows=found.unparsed,
+    )
+
+
+# The three generations are read together: one clock offset fits them all (paths).
+READER = FormatReader(
+    formats=(
+        # Before w3c: an Exchange 2007+ tracking log has the same # directives.
+        Format("tracking-2007", 60, g.looks_like_2007),
+        Format("tracking-2000", 70, g.looks_like_2000),
+        Format("tracking-5x", 100, g.looks_like_5x),
+    ),
+    frames=("tracking",),
+    read_files=read_files,
+)

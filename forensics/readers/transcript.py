@@ -13,9 +13,11 @@ import datetime as dt
 
 import polars as pl
 
-from forensics import frames
-from forensics.discover import Evidence
-from forensics.lineparse import Engine, extract
+from forensics.core import frames
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import Engine, extract
+from forensics.core.text import lines_frame
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
 from forensics.readers.common import LogResult, per_file
 from grammars import transcript as g
 
@@ -23,8 +25,6 @@ NOTE = "a transcript has no times: dated by the file's modification time"
 
 
 def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
-    from forensics.ingest import lines_frame
-
     n = len(items)
     starts = [
         dt.datetime.fromtimestamp(item.mtime) if item.mtime else dt.datetime(1970, 1, 1)
@@ -88,3 +88,23 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
         [0] * n,
         total,
     )
+
+
+def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
+    found = read(items, engine=options.engine)
+    frames_read = {"events": found.events}
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        found.lines,
+        frames=frames_read,
+        unparsed_rows=found.unparsed,
+    )
+
+
+READER = FormatReader(
+    formats=(Format("transcript", 90, g.looks_like),),
+    frames=("events",),
+    read_files=read_files,
+)

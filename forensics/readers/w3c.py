@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics import frames
-from forensics.discover import Evidence
-from forensics.lineparse import Engine, extract
+from forensics.core import frames
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import Engine, extract
+from forensics.core.text import lines_frame
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
 from forensics.readers.common import LogResult, column_or_null, per_file, read_by_layout
 from grammars import smtp, tokens
 from grammars import w3c as g
@@ -27,8 +29,6 @@ SMTP_VERBS = sorted(tokens.SMTP_VERBS)
 
 
 def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
-    from forensics.ingest import lines_frame
-
     n = len(items)
     lines = lines_frame(items, release=True).with_columns(
         pl.lit(pl.Series([i.source for i in items], dtype=pl.String))
@@ -174,3 +174,23 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         ]
     )
     return events.sort("session", "line", "_k").drop("_k")
+
+
+def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
+    found = read(items, engine=options.engine)
+    frames_read = {"events": found.events}
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        found.lines,
+        frames=frames_read,
+        unparsed_rows=found.unparsed,
+    )
+
+
+READER = FormatReader(
+    formats=(Format("w3c", 80, g.looks_like),),
+    frames=("events",),
+    read_files=read_files,
+)

@@ -22,11 +22,11 @@ import markupsafe
 import plotly.offline
 import polars as pl
 
-from forensics.errors import OutputError
-from forensics.findings import SEVERITIES, Finding, articles
-from forensics.ingest import Frames
+from forensics.core.errors import OutputError
+from forensics.core.findings import SEVERITIES, Finding, articles
+from forensics.core.frames import Frames
 from forensics.report import timeline
-from forensics.summary import Summary
+from forensics.report.summary import Summary
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("forensics.report", "templates"),

@@ -11,8 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from forensics.findings import SEVERITIES, Finding
-from forensics.ingest import Frames
+from forensics.core.findings import SEVERITIES, Finding
+from forensics.core.frames import Frames
 
 SCHEMA = "smtp-forensics/findings/v1"
 

@@ -16,10 +16,10 @@ from typing import Any
 import jinja2
 import polars as pl
 
-from forensics.findings import SEVERITIES, Finding, articles
-from forensics.ingest import Frames
+from forensics.core.findings import SEVERITIES, Finding, articles
+from forensics.core.frames import Frames
 from forensics.report import timeline
-from forensics.summary import Summary
+from forensics.report.summary import Summary
 
 MAX_INPUTS = 200
 MAX_MOMENTS = 40

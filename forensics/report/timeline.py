@@ -16,8 +16,8 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
-from forensics.findings import Finding
-from forensics.ingest import Frames
+from forensics.core.findings import Finding
+from forensics.core.frames import Frames
 from forensics.rules.context import Context
 
 LANES = ["configuration", "service events", "NDRs", "outbound sessions", "inbound sessions"]

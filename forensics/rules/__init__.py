@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from forensics.findings import Finding, for_platform, platform_of
-from forensics.ingest import Frames
+from forensics.core.findings import Finding, for_platform, platform_of
+from forensics.core.frames import Frames
 from forensics.rules import (
     immediate_outbound_550,
     ims_crash_relayflags,

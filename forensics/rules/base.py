@@ -8,8 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from forensics import findings
-from forensics.findings import Finding
+from forensics.core import findings
+from forensics.core.findings import Finding
 from forensics.rules.context import Change
 
 

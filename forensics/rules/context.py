@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.ingest import Frames
+from forensics.core.frames import Frames
 from forensics.knowledge import load
 
 _OCTETS = r"^\[?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\]?$"

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.findings import Finding, plural, rule_meta, share
-from forensics.replies import refusal_category
+from forensics.core.findings import Finding, plural, rule_meta, share
+from forensics.core.replies import refusal_category
 from forensics.rules.base import cited, make, most_common, rcpt_text
 from forensics.rules.context import Context
 

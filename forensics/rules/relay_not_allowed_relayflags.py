@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.findings import Finding, plural
+from forensics.core.findings import Finding, plural
 from forensics.rules.base import cited, make, rcpt_text
 from forensics.rules.context import Change, Context, as_change, flip
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.findings import Finding, plural, rule_meta
+from forensics.core.findings import Finding, plural, rule_meta
 from forensics.rules.base import by_group, cited, client_group, make, rcpt_text
 from forensics.rules.context import Context
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.findings import Finding, plural, rule_meta
+from forensics.core.findings import Finding, plural, rule_meta
 from forensics.rules.base import cited, make, rcpt_text
 from forensics.rules.context import Context, as_change
 

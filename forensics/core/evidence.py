@@ -18,33 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grammars import evidence_csv, exchange, ims, ndr, postfix, registry, tracking, transcript, w3c
-
 # A compressed file may expand to at most this much text; past it the rest is not
 # read and the file's note says so (decompression bombs, runaway archives).
 MAX_EXPANDED_BYTES = 1 << 30
-_SNIFF_CHARS = 64 * 1024
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c\x1b") + b"\x7f"
-
-# Order matters: the first format whose check accepts a file takes it.
-# A file that opens with mail headers is a message, whatever it quotes (a Sendmail
-# transcript inside an NDR has ">>>" and "<<<" lines, as IMS logs do).
-SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("registry", registry.looks_like),
-    ("email", ndr.looks_like),
-    ("ims", ims.looks_like),
-    ("postfix", postfix.looks_like),
-    ("exchange", exchange.looks_like),
-    # Before w3c: an Exchange 2007+ tracking log has the same # directives.
-    ("tracking-2007", tracking.looks_like_2007),
-    ("tracking-2000", tracking.looks_like_2000),
-    ("w3c", w3c.looks_like),
-    ("transcript", transcript.looks_like),
-    ("tracking-5x", tracking.looks_like_5x),
-    ("changelog", evidence_csv.looks_like_changelog),
-    ("eventlog", evidence_csv.looks_like_eventlog),
-    ("directory", evidence_csv.looks_like_directory),
-)
 
 
 @dataclass
@@ -170,15 +147,14 @@ def _decode(data: bytes) -> tuple[str | None, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
-def sniff(text: str) -> str:
-    sample = text[:_SNIFF_CHARS]
-    for name, looks_like in SNIFFERS:
-        if looks_like(sample):
-            return name
-    return "unknown"
+# What decides a text's format: the reader registry's sniffer, given by the caller
+# (this layer knows files, not formats). It returns "unknown" for a text no reader takes.
+Sniffer = Callable[[str], str]
+# A sniffer sees at most this much of the text.
+SNIFF_CHARS = 64 * 1024
 
 
-def examine(path: str | Path, source: str, force: str | None = None) -> Evidence:
+def examine(path: str | Path, source: str, sniff: Sniffer, force: str | None = None) -> Evidence:
     """Read one file and learn what it is (or take it for ``force``, the format the
     user named). Never raises for a bad file."""
     item = Evidence(source=source, path=str(path))
@@ -202,7 +178,7 @@ def examine(path: str | Path, source: str, force: str | None = None) -> Evidence
         item.format = "binary"
         item.note = item.note or "binary content"
         return item
-    item.format = force or sniff(text)
+    item.format = force or sniff(text[:SNIFF_CHARS])
     if item.format == "unknown":
         item.note = item.note or "not a format this tool reads"
     else:
@@ -242,28 +218,28 @@ def _walk(
             yield entry.path, child, None
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Evidence]:
+def discover(paths: Iterable[str | os.PathLike[str]], sniff: Sniffer) -> list[Evidence]:
     """Every file under ``paths``, examined. Raises :class:`NoInputError` when a path
     does not exist (a typo should stop the run, not yield an empty report)."""
-    return list(iter_discover(paths))
+    return list(iter_discover(paths, sniff))
 
 
-def iter_discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Evidence]:
+def iter_discover(paths: Iterable[str | os.PathLike[str]], sniff: Sniffer) -> Iterator[Evidence]:
     """:func:`discover`, one file at a time, so reading can start at once. The paths
     are checked when this is called, before anything is read."""
     roots = [Path(p) for p in paths]
     for root in roots:
         if not root.exists() and not root.is_symlink():
             raise NoInputError(f"{root}: no such file or directory")
-    return _examine_all(roots)
+    return _examine_all(roots, sniff)
 
 
-def _examine_all(roots: list[Path]) -> Iterator[Evidence]:
+def _examine_all(roots: list[Path], sniff: Sniffer) -> Iterator[Evidence]:
     seen: set[tuple[int, int]] = set()
     several = len(roots) > 1
     for root in roots:
         if not root.is_dir():
-            yield examine(root, root.name)
+            yield examine(root, root.name, sniff)
             continue
         for path, rel, note in _walk(str(root), root.name if several else "", seen):
             if note == _LOOP:
@@ -271,4 +247,4 @@ def _examine_all(roots: list[Path]) -> Iterator[Evidence]:
             elif note:
                 yield Evidence(source=rel, path=path, format="unreadable", note=note)
             else:
-                yield examine(path, rel)
+                yield examine(path, rel, sniff)

@@ -8,6 +8,9 @@ cite its evidence.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import polars as pl
 
 TS = pl.Datetime("us")
@@ -287,3 +290,34 @@ def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
             for name, dtype in schema.items()
         ]
     )
+
+
+@dataclass
+class Frames:
+    """Everything read from one evidence set."""
+
+    events: pl.DataFrame = field(default_factory=lambda: empty(EVENTS))
+    ndrs: pl.DataFrame = field(default_factory=lambda: empty(NDRS))
+    config: pl.DataFrame = field(default_factory=lambda: empty(CONFIG))
+    directory: pl.DataFrame = field(default_factory=lambda: empty(DIRECTORY))
+    domains: pl.DataFrame = field(default_factory=lambda: empty(DOMAINS))
+    service_events: pl.DataFrame = field(default_factory=lambda: empty(SERVICE_EVENTS))
+    tracking: pl.DataFrame = field(default_factory=lambda: empty(TRACKING))
+    paths: pl.DataFrame = field(default_factory=lambda: empty(PATHS))
+    sessions: pl.DataFrame = field(default_factory=lambda: empty(SESSIONS))
+    recipients: pl.DataFrame = field(default_factory=lambda: empty(RECIPIENTS))
+    inputs: pl.DataFrame = field(default_factory=lambda: empty(INPUTS))
+    unparsed: pl.DataFrame = field(default_factory=lambda: empty(UNPARSED))
+
+    def as_dict(self) -> dict[str, pl.DataFrame]:
+        return {name: getattr(self, name) for name in ALL}
+
+    def write_parquet(self, out: Path) -> list[Path]:
+        """One file per frame, each written even when empty (with its schema)."""
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in self.as_dict().items():
+            path = out / f"{name}.parquet"
+            frame.write_parquet(path)
+            written.append(path)
+        return written

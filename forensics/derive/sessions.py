@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics import frames
-from forensics.lineparse import extract
-from forensics.replies import refusal_category
-from forensics.versions import software_from_banner
+from forensics.core import frames
+from forensics.core.expressions import fill_within
+from forensics.core.lineparse import extract
+from forensics.core.replies import refusal_category
+from forensics.core.versions import software_from_banner
 from grammars import tokens
 from grammars.smtp import PATH_ARG
 
 _IP = rf"^\[?(?:{tokens.IPV4.pattern}|{tokens.IPV6.pattern})\]?$"
 _PEER = rf"^(?P<name>[^\[\]]*)\[(?P<ip>{tokens.IPV4.pattern}|{tokens.IPV6.pattern})\]$"
 _HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9\-_]*(?:\.[A-Za-z0-9\-_]+)+\.?$"
-
-
-def fill_within(value: pl.Expr, segment: pl.Expr) -> pl.Expr:
-    """``value`` carried forward over nulls, but never across a ``segment`` change.
-    Events are in file and line order, so sessions are contiguous runs: this needs
-    no grouping at all."""
-    owner = pl.when(value.is_not_null()).then(segment).forward_fill()
-    return pl.when(owner == segment).then(value.forward_fill())
 
 
 def _with_replies(events: pl.DataFrame) -> pl.DataFrame:

@@ -12,7 +12,7 @@ from typing import Literal
 
 import polars as pl
 
-from forensics.frames import TS
+from forensics.core.frames import TS
 
 DateOrder = Literal["mdy", "dmy", "ymd"]
 DATE_ORDERS: tuple[DateOrder, ...] = ("mdy", "dmy", "ymd")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from forensics import frames
+from forensics.core import frames
 
 _DOMAIN_OF_ADDRESS = r"@([^@>\s]+)$"
 

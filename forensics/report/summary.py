@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from forensics.findings import SEVERITIES, Finding
-from forensics.ingest import Frames
+from forensics.core.findings import SEVERITIES, Finding
+from forensics.core.frames import Frames
 
 READ_FORMATS_SKIPPED = ("unknown", "binary", "empty", "unreadable", "link")
 

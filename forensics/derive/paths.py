@@ -20,7 +20,8 @@ import datetime as dt
 
 import polars as pl
 
-from forensics import frames, localdomains
+from forensics.core import frames
+from forensics.derive import localdomains
 from forensics.knowledge import load
 
 # The events that a RCPT in a protocol log sits beside, seconds away.

@@ -1,0 +1,1 @@
+"""The core layer: frame schemas, evidence files, text, times, the shared expressions."""

@@ -1,0 +1,1 @@
+"""What the readers' rows mean together: sessions, local domains, message paths."""
