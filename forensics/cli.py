@@ -28,10 +28,12 @@ from forensics.core.errors import (
 )
 from forensics.core.evidence import NoInputError
 from forensics.core.findings import SEVERITIES, at_least
+from forensics.core.frames import Frames
 from forensics.core.lineparse import ENGINES
 from forensics.core.timeparse import DATE_ORDERS
-from forensics.ingest import Frames, ingest
+from forensics.ingest import frames_from, ingest
 from forensics.knowledge import load
+from forensics.readers import registry
 from forensics.readers.registry import discover
 from forensics.report.summary import Summary, findings_lines, summarize, text_lines
 
@@ -275,12 +277,16 @@ def formats(paths: tuple[Path, ...]) -> None:
     """
     if not paths:
         table = load("formats")
+        titles = {f["name"]: f["title"] for f in table["format"]}
         click.echo("Formats read (recognised by content, not by name):")
-        for f in table["format"]:
-            click.echo(f"  {f['name']:<10} {f['title']}  -> {f['frames']}")
+        for reader in registry.READERS:
+            for fmt in reader.formats:
+                title = titles.get(fmt.name, "(not described in formats.toml)")
+                frames_made = ", ".join(frames_from(reader))
+                click.echo(f"  {fmt.name:<13} {title}  -> {frames_made}")
         click.echo("Files not read are listed as:")
         for f in table["skipped"]:
-            click.echo(f"  {f['name']:<10} {f['meaning']}")
+            click.echo(f"  {f['name']:<13} {f['meaning']}")
         return
     try:
         evidence = discover(paths)

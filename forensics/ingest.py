@@ -102,6 +102,15 @@ def _batches(
     return seen, futures
 
 
+# The frames made from a reader's rows, besides those rows' own frame.
+DERIVED = {"events": ("sessions", "recipients"), "tracking": ("paths",)}
+
+
+def frames_from(reader: Reader) -> list[str]:
+    """Every frame a reader's files end up in (for ``smtp-forensics formats``)."""
+    return [name for own in reader.frames for name in (own, *DERIVED.get(own, ()))]
+
+
 # Rows are concatenated per frame in reading order; these frames are then sorted.
 _SORTED = {
     "config": ("ts", "source", "line"),

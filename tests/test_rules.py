@@ -339,12 +339,11 @@ def test_evidence_of_another_server_is_not_lacking(tmp_path):
 def test_every_platform_rule_and_field_in_servers_toml_is_known():
     import string
 
+    from forensics.core.findings import platforms
     from forensics.knowledge import load
-    from forensics.readers.registry import format_names
 
     knowledge = load("servers")
-    assert set(knowledge["platform"]) <= set(format_names())
-    assert set(knowledge["platform"].values()) <= set(knowledge["name"])
+    assert set(platforms().values()) <= set(knowledge["name"])
     assert set(knowledge["steps"]) <= set(RULES)
     for rule, by_platform in knowledge["steps"].items():
         assert set(by_platform) <= set(knowledge["name"]) - {"ims"}, rule

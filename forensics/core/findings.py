@@ -117,12 +117,17 @@ def resolution(kb: list[str]) -> list[str]:
 ARTICLE_PLATFORM = "ims"  # the server every KB article the rules cite is about
 
 
+def platforms() -> dict[str, str]:
+    """Format -> the server it comes from, for the formats of one kind of server."""
+    return {f["name"]: f["platform"] for f in load("formats")["format"] if "platform" in f}
+
+
 def platform_of(sources: list[str], formats: dict[str, str]) -> str | None:
     """The server the evidence rows at ``sources`` come from (a finding's listed
     rows, the first in time): the platform with the most rows, by the format of each
     row's file (``formats``: path -> format). None when no row comes from a file of a
     particular server."""
-    table: dict[str, str] = load("servers")["platform"]
+    table = platforms()
     votes: dict[str, int] = {}
     for source in sources:
         platform = table.get(formats.get(source, ""))
