@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import grimp
+
+
+def _children(graph: grimp.ImportGraph, module: str) -> Iterator[str]:
+    return iter(sorted(graph.find_modules_directly_imported_by(module)))
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
@@ -17,7 +23,7 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     for start in modules:
         if start in index:
             continue
-        work = [(start, iter(sorted(graph.find_modules_directly_imported_by(start))))]
+        work = [(start, _children(graph, start))]
         index[start] = low[start] = counter
         counter += 1
         stack.append(start)
@@ -30,9 +36,7 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
                     counter += 1
                     stack.append(child)
                     on_stack.add(child)
-                    work.append(
-                        (child, iter(sorted(graph.find_modules_directly_imported_by(child))))
-                    )
+                    work.append((child, _children(graph, child)))
                     break
                 if child in on_stack:
                     low[node] = min(low[node], index[child])
