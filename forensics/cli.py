@@ -15,7 +15,7 @@ import click
 
 from forensics import __version__
 from forensics import dataset as fleet
-from forensics.core import findings
+from forensics.core import findings, outputs
 from forensics.core.errors import (
     EXIT_CODES,
     EXIT_FINDINGS,
@@ -38,6 +38,7 @@ from forensics.readers.registry import discover
 from forensics.report.summary import Summary, findings_lines, summarize, text_lines
 
 MAX_SKIP_LINES = 50
+DEFAULT_REPORT = "forensics-report.html"
 MAX_WARNINGS = 20
 
 _EPILOG = "Exit codes: " + "; ".join(f"{code} {what}" for code, what in EXIT_CODES.items())
@@ -246,6 +247,7 @@ def parse(
     Writes events, sessions, recipients, inputs (every file with its SHA-256) and
     unparsed (every line that could not be read, with file and line number).
     """
+    outputs.guard([("--out", out)], paths)
     frames = _read(paths, **options)
     try:
         if dataset:
@@ -312,9 +314,8 @@ _TIME_FORMATS = [
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("forensics-report.html"),
-    show_default=True,
-    help="Where to write the HTML report.",
+    help="Where to write the HTML report [default: forensics-report.html; none with "
+    "--json - alone].",
 )
 @click.option(
     "--json",
@@ -350,7 +351,7 @@ _TIME_FORMATS = [
 @click.option("-q", "--quiet", is_flag=True, help="Print only the report's path.")
 def analyze(
     paths: tuple[Path, ...],
-    output: Path,
+    output: Path | None,
     json_out: str | None,
     markdown_out: Path | None,
     since: dt.datetime | None,
@@ -376,6 +377,13 @@ def analyze(
     """
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}; swap them")
+    if output is None and json_out != "-":
+        output = Path(DEFAULT_REPORT)
+    wanted = [("-o", output), ("--markdown", markdown_out)]
+    if json_out and json_out != "-":
+        wanted.append(("--json", Path(json_out)))
+    # Before anything is read: a bad output costs the user nothing yet.
+    outputs.guard([(option, path) for option, path in wanted if path is not None], paths)
     if len(paths) == 1 and fleet.is_dataset(paths[0]):
         # Frames parsed before, maybe on other machines.
         if hosts and not set(map(fleet.host_name, hosts)) <= set(fleet.hosts(paths[0])):
@@ -394,7 +402,8 @@ def analyze(
     summary = summarize(frames)
     found = rules.evaluate(frames, since=since, until=until)
     to_stderr = json_out == "-"
-    html.write(output, html.render(frames, summary, found, version=__version__))
+    if output is not None:
+        _write_text(output, html.render(frames, summary, found, version=__version__), "-o")
     if markdown_out:
         _write_text(
             markdown_out,
@@ -413,7 +422,8 @@ def analyze(
         _echo_summary(summary, err=to_stderr)
         for line in findings_lines(found):
             click.echo(line, err=to_stderr)
-    click.echo(f"report: {output}", err=to_stderr)
+    if output is not None:
+        click.echo(f"report: {output}", err=to_stderr)
     if json_out and not to_stderr:
         click.echo(f"findings: {json_out}")
     if markdown_out:
@@ -424,7 +434,7 @@ def analyze(
 
 def _write_text(path: Path, text: str, option: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        outputs.write_text(path, text)
     except OSError as exc:
         raise OutputError(
             f"cannot write {path}: {exc.strerror or exc}; choose another place with {option}"

@@ -110,8 +110,9 @@ def test_missing_path_is_one_line_and_exit_2(tmp_path):
 
 
 def test_nothing_readable_exits_2(tmp_path):
-    (tmp_path / "notes.txt").write_text("nothing to see\n")
-    result = run("parse", tmp_path, "--out", tmp_path / "f")
+    (tmp_path / "ev").mkdir()
+    (tmp_path / "ev" / "notes.txt").write_text("nothing to see\n")
+    result = run("parse", tmp_path / "ev", "--out", tmp_path / "f")
     assert result.exit_code == EXIT_USAGE
     assert "nothing readable" in result.output
 
@@ -121,7 +122,7 @@ def test_unwritable_output_exits_2(tmp_path):
     blocker.write_text("")
     result = run("analyze", IMS_FIXTURES / "inbound_medium.LOG", "-o", blocker / "r.html")
     assert result.exit_code == EXIT_USAGE
-    assert "cannot write the report" in result.output
+    assert "cannot write" in result.output and "choose another place with -o" in result.output
 
 
 def test_bad_option_value_exits_2():
@@ -188,9 +189,11 @@ def test_directory_and_changes_options_read_files_as_named(tmp_path):
 
 
 def test_a_named_file_under_the_path_is_read_once(tmp_path):
-    (tmp_path / "gal.csv").write_text("Display Name,E-mail Address\nJane,jane@company2.example\n")
-    (tmp_path / "L0000000.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
-    result = run("parse", tmp_path, "--directory", tmp_path / "gal.csv", "--out", tmp_path / "f")
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    (ev / "gal.csv").write_text("Display Name,E-mail Address\nJane,jane@company2.example\n")
+    (ev / "L0000000.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    result = run("parse", ev, "--directory", ev / "gal.csv", "--out", tmp_path / "f")
     assert result.exit_code == EXIT_OK, result.output
     paths = pl.read_parquet(tmp_path / "f" / "inputs.parquet")["path"].to_list()
     assert sorted(paths) == ["L0000000.LOG", "gal.csv"]
@@ -202,8 +205,9 @@ def test_a_missing_named_file_is_a_usage_error(tmp_path):
 
 
 def test_lines_not_read_are_named_in_warnings(tmp_path):
-    (tmp_path / "L0000000.LOG").write_bytes((IMS_FIXTURES / "cp1252_dmy.LOG").read_bytes())
-    result = run("analyze", tmp_path, "--date-order", "dmy", "-o", tmp_path / "r.html")
+    (tmp_path / "ev").mkdir()
+    (tmp_path / "ev" / "L0000000.LOG").write_bytes((IMS_FIXTURES / "cp1252_dmy.LOG").read_bytes())
+    result = run("analyze", tmp_path / "ev", "--date-order", "dmy", "-o", tmp_path / "r.html")
     assert result.exit_code == EXIT_OK
     assert "warning: L0000000.LOG:4: not part of any IMS log record" in result.output
 
