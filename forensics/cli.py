@@ -20,6 +20,7 @@ from forensics.core.errors import (
     EXIT_CODES,
     EXIT_FINDINGS,
     EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     ForensicsError,
     InputError,
@@ -57,6 +58,16 @@ class _Cli(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except KeyboardInterrupt:
+            if ctx.meta.get("debug"):
+                raise
+            # Outputs are renamed into place whole (core.outputs), so none is half written.
+            click.echo(
+                "smtp-forensics: interrupted; outputs written before stay whole, the rest "
+                "were not written",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader of our output went away (``| head``): nothing left to say.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -73,20 +84,27 @@ class _Cli(click.Group):
 
 
 def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    ctx.meta["debug"] = value
+    # ctx.meta is shared by a group and its subcommand: either place turns it on.
+    if value:
+        ctx.meta["debug"] = True
     return value
+
+
+def _debug_option(func: Any) -> Any:
+    """``--debug`` on a command as on the group: it is accepted anywhere."""
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_debug,
+        help="Show the full traceback of an error.",
+    )(func)
 
 
 @click.group(cls=_Cli, epilog=_EPILOG)
 @click.version_option(__version__, prog_name="smtp-forensics")
-@click.option(
-    "--debug",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_debug,
-    help="Show the full traceback of an error.",
-)
+@_debug_option
 def cli() -> None:
     """Mail incident post-mortems from SMTP protocol logs and related evidence.
 
@@ -214,6 +232,7 @@ def _echo_summary(summary: Summary, *, err: bool = False) -> None:
 
 
 @cli.command()
+@_debug_option
 @_reading_options
 @click.option(
     "--out",
@@ -268,6 +287,7 @@ def parse(
 
 
 @cli.command()
+@_debug_option
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=False))
 def formats(paths: tuple[Path, ...]) -> None:
     """List the formats read, or what each given file was taken for.
@@ -309,6 +329,7 @@ _TIME_FORMATS = [
 
 
 @cli.command()
+@_debug_option
 @_reading_options
 @click.option(
     "-o",
@@ -442,6 +463,7 @@ def _write_text(path: Path, text: str, option: str) -> None:
 
 
 @cli.command(name="rules")
+@_debug_option
 def rules_command() -> None:
     """List the rules: their ids, the KB articles they encode, severities and subjects.
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from forensics.cli import cli
 from forensics.core import frames as schemas
-from forensics.core.errors import EXIT_OK, EXIT_USAGE, InputError
+from forensics.core.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError
 from tests.conftest import IMS_FIXTURES, SAMPLES
 
 SCENARIO = SAMPLES / "q256856-relay-prohibited-local"
@@ -306,3 +306,23 @@ def test_a_progress_bar_only_for_a_person_and_a_large_input(tmp_path, monkeypatc
     watched = run("analyze", SCENARIO, "-o", out)
     assert watched.exit_code == EXIT_OK and "Reading evidence" in watched.stderr
     assert "Reading evidence" not in run("analyze", SCENARIO, "-o", out, "-q").stderr
+
+
+def test_debug_is_accepted_after_the_subcommand_too(tmp_path):
+    result = CliRunner().invoke(cli, ["analyze", str(tmp_path / "nope"), "--debug"])
+    # With --debug the error is not turned into one line: the exception comes through.
+    assert isinstance(result.exception, InputError)
+    quiet = CliRunner().invoke(cli, ["analyze", str(tmp_path / "nope")])
+    assert quiet.exit_code == EXIT_USAGE and not isinstance(quiet.exception, InputError)
+
+
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path, monkeypatch):
+    from forensics import cli as cli_module
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "ingest", interrupted)
+    result = CliRunner().invoke(cli, ["parse", str(SCENARIO), "--out", str(tmp_path / "f")])
+    assert result.exit_code == EXIT_INTERRUPTED
+    assert result.output.count("\n") == 1 and "interrupted" in result.output

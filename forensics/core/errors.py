@@ -11,12 +11,14 @@ EXIT_OK = 0  # success, whatever was found
 EXIT_FINDINGS = 1  # --fail-on: a finding at or above that severity exists
 EXIT_USAGE = 2  # bad option or path, nothing readable, output not writable
 EXIT_INTERNAL = 3  # a bug: please report it with the --debug traceback
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report a process it ended
 
 EXIT_CODES = {
     EXIT_OK: "success, whatever was found",
     EXIT_FINDINGS: "--fail-on: a finding at or above that severity exists",
     EXIT_USAGE: "usage error: bad option or path, nothing readable, output not writable",
     EXIT_INTERNAL: "internal error (a bug): rerun with --debug and report the traceback",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); every output already written is whole",
 }
 
 
