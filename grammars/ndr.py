@@ -60,7 +60,8 @@ def _first_token(grammar: pp.ParserElement) -> str | None:
     while isinstance(first, pp.And):
         first = first.exprs[0]
     if isinstance(first, pp.Regex):
-        return first.pattern
+        # pyparsing types ``pattern`` as object (a callable until compiled)
+        return first.pattern if isinstance(first.pattern, str) else None
     if isinstance(first, pp.Literal):
         return re.escape(first.match)
     return None

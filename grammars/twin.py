@@ -61,19 +61,23 @@ def _compile_unnamed(element: pp.ParserElement, names: list[str]) -> str:
     if isinstance(element, pp.Regex):
         if element.flags:
             raise TypeError("Regex flags are not translated; use inline (?i) instead")
-        if _UNSHARED_CLASSES.search(element.pattern):
+        # pyparsing types ``pattern`` as object: a str, or a callable until compiled.
+        pattern = element.pattern
+        if not isinstance(pattern, str):
+            raise TypeError(f"Regex built from {pattern!r} has no source text to translate")
+        if _UNSHARED_CLASSES.search(pattern):
             raise TypeError(
-                f"{element.pattern!r}: \\s \\S \\w \\W \\b \\B mean different characters in "
+                f"{pattern!r}: \\s \\S \\w \\W \\b \\B mean different characters in "
                 "Python and Rust (\\x1c-\\x1f, say); spell the class out (tokens.BLANK)"
             )
         # Named groups inside a token become results names in pyparsing and named
         # groups in the twin alike; register them so duplicates are caught.
-        inner = sorted(re.compile(element.pattern).groupindex.items(), key=lambda kv: kv[1])
+        inner = sorted(re.compile(pattern).groupindex.items(), key=lambda kv: kv[1])
         for name, _ in inner:
             if name in names:
                 raise TypeError(f"group name {name!r} used twice in one grammar")
             names.append(name)
-        return f"(?:{element.pattern})"
+        return f"(?:{pattern})"
     if isinstance(element, pp.CaselessLiteral):
         return f"(?i:{_quote(element.match)})"
     if isinstance(element, pp.Literal):
