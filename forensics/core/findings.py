@@ -102,7 +102,8 @@ def fill(template: str, facts: dict[str, Any]) -> str:
 
 
 def rule_meta(rule: str) -> dict[str, Any]:
-    return load("rules")["rule"][rule]
+    meta: dict[str, Any] = load("rules")["rule"][rule]
+    return meta
 
 
 def articles() -> dict[str, dict[str, Any]]:

@@ -15,7 +15,14 @@ import polars as pl
 
 TS = pl.Datetime("us")
 
-EVENTS = pl.Schema(
+
+def _schema(columns: dict[str, pl.DataType | type[pl.DataType]]) -> pl.Schema:
+    # pl.Schema takes a union of shapes, so mypy cannot infer a dict literal that
+    # mixes dtype instances (TS) and classes (pl.String) against it: this one can.
+    return pl.Schema(columns)
+
+
+EVENTS = _schema(
     {
         "source": pl.String,
         "line": pl.UInt32,
@@ -40,7 +47,7 @@ EVENTS = pl.Schema(
 #              (a 4xx/5xx after DATA, the IMS's "Rescheduling delivery" summary)
 #   incomplete recipients accepted but the log ends before the data was accepted
 #   no_mail    no MAIL command: probes, test connections, dropped connections
-SESSIONS = pl.Schema(
+SESSIONS = _schema(
     {
         "session": pl.String,
         "source": pl.String,
@@ -62,7 +69,7 @@ SESSIONS = pl.Schema(
     }
 )
 
-RECIPIENTS = pl.Schema(
+RECIPIENTS = _schema(
     {
         "session": pl.String,
         "source": pl.String,
@@ -83,7 +90,7 @@ RECIPIENTS = pl.Schema(
 )
 
 # One row per failed recipient in one non-delivery report.
-NDRS = pl.Schema(
+NDRS = _schema(
     {
         "source": pl.String,
         "line": pl.UInt32,
@@ -116,7 +123,7 @@ NDRS = pl.Schema(
 )
 
 # One configuration fact or change, with the evidence it comes from.
-CONFIG = pl.Schema(
+CONFIG = _schema(
     {
         "source": pl.String,
         "line": pl.UInt32,
@@ -131,7 +138,7 @@ CONFIG = pl.Schema(
 )
 
 # One Windows event (Event Viewer exports).
-SERVICE_EVENTS = pl.Schema(
+SERVICE_EVENTS = _schema(
     {
         "source": pl.String,
         "line": pl.UInt32,
@@ -147,7 +154,7 @@ SERVICE_EVENTS = pl.Schema(
 )
 
 # One directory entry: an address of the organisation (GAL export, address list).
-DIRECTORY = pl.Schema(
+DIRECTORY = _schema(
     {
         "address": pl.String,  # lower-cased
         "display_name": pl.String,
@@ -157,7 +164,7 @@ DIRECTORY = pl.Schema(
 )
 
 # The domains the analysed server is responsible for, and how we know.
-DOMAINS = pl.Schema(
+DOMAINS = _schema(
     {
         "domain": pl.String,  # lower-cased, without a trailing dot
         # option (--local-domain) | directory (an address in a directory export) |
@@ -171,7 +178,7 @@ DOMAINS = pl.Schema(
 )
 
 # One message-tracking event for one recipient (Exchange 4.0-2019 tracking logs).
-TRACKING = pl.Schema(
+TRACKING = _schema(
     {
         "source": pl.String,
         "line": pl.UInt32,
@@ -204,7 +211,7 @@ TRACKING = pl.Schema(
 # One message's path to one recipient: its tracking events joined with the SMTP
 # session that carried it and the NDR that came back, where ids or addresses allow.
 #   outcome: ndr | failed | delivered | sent | deferred | in_transit
-PATHS = pl.Schema(
+PATHS = _schema(
     {
         "message_id": pl.String,
         "recipient": pl.String,
@@ -234,7 +241,7 @@ PATHS = pl.Schema(
 )
 
 # One row per input file: what it was taken for and what became of every line.
-INPUTS = pl.Schema(
+INPUTS = _schema(
     {
         "path": pl.String,
         "sha256": pl.String,
@@ -252,7 +259,7 @@ INPUTS = pl.Schema(
 )
 
 # One row per line that was not read, so nothing is dropped silently.
-UNPARSED = pl.Schema(
+UNPARSED = _schema(
     {
         "source": pl.String,
         "line": pl.UInt32,

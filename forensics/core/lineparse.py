@@ -44,6 +44,7 @@ def _exact_rows(values: list[str | None], grammar: LineGrammar) -> pl.DataFrame:
             matched.append(False)
             errors.append(None)
             continue
+        error: str | None
         try:
             found = grammar.element.parse_string(value, parse_all=True).as_dict()
         except pp.ParseBaseException as exc:

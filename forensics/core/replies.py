@@ -4,9 +4,14 @@ remote replies quoted in NDRs, so both are sorted the same way."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from forensics.knowledge import load
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 CATEGORIES = (
     "relay_denied",
@@ -28,7 +33,7 @@ def refusal_category(code: pl.Expr, text: pl.Expr) -> pl.Expr:
     """Category of a refusal; null for a success (code < 400) or no code at all."""
     table = load("replies")["rule"]
     text = text.fill_null("")
-    chain = pl.when(code.is_null() | (code < 400)).then(pl.lit(None, pl.String))
+    chain: Then | ChainedThen = pl.when(code.is_null() | (code < 400)).then(pl.lit(None, pl.String))
     for rule in table:
         if rule["category"] not in CATEGORIES:
             raise ValueError(f"replies.toml: unknown category {rule['category']!r}")
