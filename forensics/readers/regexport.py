@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import polars as pl
 
@@ -31,6 +32,36 @@ _STAMP_IN_NAME = re.compile(
     r"(?P<y>(?:19|20)[0-9]{2})-?(?P<m>[01][0-9])-?(?P<d>[0-3][0-9])"
     r"(?:[T_ -]?(?P<H>[0-2][0-9]):?(?P<M>[0-5][0-9]))?"
 )
+
+
+class ConfigRow(TypedDict):
+    """A ``config`` row as read, before ``old`` is filled in from the snapshot before."""
+
+    source: str
+    line: int
+    ts: dt.datetime | None
+    origin: str
+    key: str
+    new: str | None
+    note: str | None
+    ts_quality: str
+
+
+class UnparsedRow(TypedDict):
+    source: str
+    line: int
+    reason: str | None
+    text: str
+
+
+class Snapshot(TypedDict):
+    """An Internet Mail Service key present in one snapshot (file)."""
+
+    source: str
+    ts: dt.datetime | None
+    quality: str
+    section: str
+    line: int
 
 
 @dataclass
@@ -85,10 +116,9 @@ def snapshot_time(source: str, mtime: float | None) -> tuple[dt.datetime | None,
 
 def relayflags_meaning(value: int) -> str:
     table = load("relayflags")
-    if value == 0:
-        return table["none"]
-    if value == 1:
-        return table["deny_only"]
+    named: dict[int, str] = {0: table["none"], 1: table["deny_only"]}
+    if value in named:
+        return named[value]
     bits = [b["meaning"] for b in table["bit"] if value & b["value"]]
     return f"{value}: " + "; ".join(bits) + "; everyone else may not relay"
 
@@ -101,7 +131,7 @@ def _list_note(entries: list[str]) -> str:
     return f"{len(entries)} entries: " + ", ".join(parts)
 
 
-def _decode(row: dict, unicode: bool) -> tuple[str | None, str | None]:
+def _decode(row: dict[str, Any], unicode: bool) -> tuple[str | None, str | None]:
     """(value as text, note) of one value line."""
     name = row["name"] or ""
     if row["delete_value"]:
@@ -122,9 +152,9 @@ def _decode(row: dict, unicode: bool) -> tuple[str | None, str | None]:
     return (None if decoded is None else str(decoded)), None
 
 
-def _absent_values(rows: list[dict], present: list[dict]) -> list[dict]:
+def _absent_values(rows: list[ConfigRow], present: list[Snapshot]) -> list[ConfigRow]:
     """Rows for values an earlier snapshot of a key had and a later one lacks."""
-    out = []
+    out: list[ConfigRow] = []
     snapshots = sorted(
         present, key=lambda p: (p["section"], p["ts"] or dt.datetime.min, p["source"])
     )
@@ -175,7 +205,9 @@ def _typed_value(name: str, kind: str | None, data: str | None) -> tuple[str | N
     return data or None, None
 
 
-def _read_listing(item: Evidence, text: str) -> tuple[list[dict], list[dict], list[dict], int]:
+def _read_listing(
+    item: Evidence, text: str
+) -> tuple[list[ConfigRow], list[UnparsedRow], list[Snapshot], int]:
     """``reg query`` output or regedt32 "Save Subtree As" text: (rows, unparsed,
     sections seen, lines). A regedt32 key's Last Write Time dates the snapshot when
     the file name does not."""
@@ -191,7 +223,7 @@ def _read_listing(item: Evidence, text: str) -> tuple[list[dict], list[dict], li
         how="horizontal",
     )
     ts, quality = snapshot_time(item.source, item.mtime)
-    bad = [
+    bad: list[UnparsedRow] = [
         {"source": item.source, "line": r["line"], "reason": r["error"], "text": r["raw"][:200]}
         for r in df.filter(~pl.col("matched")).iter_rows(named=True)
     ]
@@ -238,7 +270,8 @@ def _read_listing(item: Evidence, text: str) -> tuple[list[dict], list[dict], li
             pl.col("q_data").alias("data"),
         )
         sections = df.filter(pl.col("q_key").is_not_null()).select("line", "key_path")
-    rows, present = [], []
+    rows: list[ConfigRow] = []
+    present: list[Snapshot] = []
     for r in sections.with_columns(
         pl.col("key_path").str.extract(_IMC.pattern, 1).alias("imc")
     ).iter_rows(named=True):
@@ -276,18 +309,20 @@ def _read_listing(item: Evidence, text: str) -> tuple[list[dict], list[dict], li
 
 
 def read(items: list[Evidence]) -> RegistryResult:
-    rows: list[dict] = []
-    unparsed: list[dict] = []
-    present_keys: list[dict] = []
-    records, unparsed_counts, line_counts = [], [], []
+    rows: list[ConfigRow] = []
+    unparsed: list[UnparsedRow] = []
+    present_keys: list[Snapshot] = []
+    records: list[int] = []
+    unparsed_counts: list[int] = []
+    line_counts: list[int] = []
     for item in items:
         text = item.text or ""
         if not g.HEADER.match(text.lstrip()[:64]):
-            kept, bad_rows, sections, count = _read_listing(item, text)
-            rows += kept
+            listed, bad_rows, listed_keys, count = _read_listing(item, text)
+            rows += listed
             unparsed += bad_rows
-            present_keys += sections
-            records.append(len(kept))
+            present_keys += listed_keys
+            records.append(len(listed))
             unparsed_counts.append(len(bad_rows))
             line_counts.append(count)
             continue

@@ -12,6 +12,7 @@ Every line is a record line, a header, blank, or unparsed with its file and line
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -95,6 +96,11 @@ def read(
     )
 
 
+# What a layout's reader gives: (tracking rows, the fids of the lines it read, the
+# unparsed rows: None when it had no record at all).
+_Read = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]
+
+
 def _blank() -> pl.Expr:
     return pl.col("text").str.strip_chars(" \t") == ""
 
@@ -110,9 +116,7 @@ def _times(when: pl.Series, date_order: DateOrder, engine: Engine) -> pl.Series:
     ).to_series()
 
 
-def _read_5x(
-    lines: pl.DataFrame, date_order: DateOrder, engine: Engine
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _read_5x(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Read:
     data = lines.filter(~_blank())
     # Half the lines are recipient lines: the twin decides alone (the property tests
     # hold it to pyparsing), or each of them would go through pyparsing one by one.
@@ -203,10 +207,9 @@ def _null_if_empty(column: pl.Expr) -> pl.Expr:
     return pl.when((value != "") & (value != "-")).then(value)
 
 
-def _event(ids: pl.Expr, table: dict) -> pl.Expr:
-    keys = list(table)
+def _event(ids: pl.Expr, table: Mapping[int, str] | Mapping[str, str]) -> pl.Expr:
     return ids.replace_strict(
-        keys, [table[k] for k in keys], default="other", return_dtype=pl.String
+        list(table.keys()), list(table.values()), default="other", return_dtype=pl.String
     )
 
 
@@ -219,9 +222,7 @@ def _layouts(lines: pl.DataFrame, is_fields: pl.Expr, fields_of: pl.Expr) -> pl.
     return lines.filter(~pl.col("text").str.starts_with("#") & ~_blank())
 
 
-def _read_2000(
-    lines: pl.DataFrame, date_order: DateOrder, engine: Engine
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _read_2000(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Read:
     is_fields = pl.col("text").str.contains(r"^#[ \t]*(?i:date)\t(?i:time)\t")
     data = _layouts(lines, is_fields, pl.col("text").str.strip_prefix("#").str.strip_chars(" "))
     good, bad = read_by_layout(
@@ -264,9 +265,7 @@ def _read_2000(
     return out, good.select("fid"), bad
 
 
-def _read_2007(
-    lines: pl.DataFrame, date_order: DateOrder, engine: Engine
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _read_2007(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Read:
     is_fields = pl.col("text").str.starts_with("#Fields:")
     data = _layouts(
         lines, is_fields, pl.col("text").str.strip_prefix("#Fields:").str.strip_chars(" ")
@@ -372,9 +371,9 @@ def _classify(tracking: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         g.FAIL_STATUS,
         engine,
     )
-    said = pl.coalesce(wrapped["reply"], status)
+    quoted = pl.coalesce(wrapped["reply"], status)
     said = tracking.select(
-        pl.when(said.str.contains(r"^[2-5][0-9]{2}([ \-]|$)")).then(said)
+        pl.when(quoted.str.contains(r"^[2-5][0-9]{2}([ \-]|$)")).then(quoted)
     ).to_series()
     reply = extract(said, smtp.REPLY, engine)
     code = reply["code"].cast(pl.UInt16, strict=False)
