@@ -18,6 +18,11 @@ _PEER = rf"^(?P<name>[^\[\]]*)\[(?P<ip>{tokens.IPV4.pattern}|{tokens.IPV6.patter
 _HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9\-_]*(?:\.[A-Za-z0-9\-_]+)+\.?$"
 
 
+def _plausible(name: pl.Expr) -> pl.Expr:
+    """The name when it looks like a host name, else null."""
+    return pl.when(name.str.contains(_HOSTNAME)).then(name)
+
+
 def _with_replies(events: pl.DataFrame) -> pl.DataFrame:
     """Each command with the first reply given to it (a reply belongs to the latest
     command before it in its session), and whether any later reply to it succeeded
@@ -170,12 +175,11 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         counts, on="session", how="left", maintain_order="left"
     )
     s = s.with_columns(pl.col("rcpt_total", "rcpt_accepted", "rcpt_refused").fill_null(0))
-    plausible = lambda e: pl.when(e.str.contains(_HOSTNAME)).then(e)  # noqa: E731
     local_host = (
         pl.when(pl.col("direction") == "outbound")
         .then(pl.col("helo"))
         .otherwise(
-            pl.coalesce(plausible(pl.col("_banner_host")), plausible(pl.col("_helo_reply_host")))
+            pl.coalesce(_plausible(pl.col("_banner_host")), _plausible(pl.col("_helo_reply_host")))
         )
     )
     outcome = (

@@ -15,7 +15,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import markupsafe
@@ -27,6 +27,9 @@ from forensics.core.findings import SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
 from forensics.report import timeline
 from forensics.report.summary import Summary
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("forensics.report", "templates"),
@@ -73,7 +76,7 @@ def _hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-def _figure_json(fig: Any) -> str:
+def _figure_json(fig: go.Figure) -> str:
     """The figure as JSON that cannot end or alter its script element: every "<"
     (only ever inside a JSON string) becomes the escape \\u003c."""
     return fig.to_json().replace("<", "\\u003c")

@@ -21,6 +21,12 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
+def _moment(value: object) -> dt.datetime | None:
+    # Series.min() and max() are typed as any Python scalar; a Datetime column's
+    # are a datetime, or None when it is empty.
+    return value if isinstance(value, dt.datetime) else None
+
+
 def _window(
     frames: Frames, since: dt.datetime | None, until: dt.datetime | None
 ) -> dict[str, str | None]:
@@ -36,8 +42,8 @@ def _window(
     if until is not None:
         times = times.filter(pl.col("ts") <= until)
     return {
-        "start": _iso(since) or _iso(times["ts"].min()),
-        "end": _iso(until) or _iso(times["ts"].max()),
+        "start": _iso(since) or _iso(_moment(times["ts"].min())),
+        "end": _iso(until) or _iso(_moment(times["ts"].max())),
     }
 
 
