@@ -68,7 +68,7 @@ def test_dr_watson_crash_time_is_read_from_the_message_in_the_events_date_order(
 
     import polars as pl
 
-    from forensics.readers.tables import crash_times
+    from forensics.derive.crashes import crash_times
 
     message = (
         "The application, exe\\MSEXCIMC.dbg, generated an application error The error "

@@ -15,7 +15,7 @@ import datetime as dt
 import polars as pl
 
 from forensics.core.findings import Finding, articles, plural, rule_meta
-from forensics.readers.tables import crash_times
+from forensics.derive.crashes import crash_times
 from forensics.rules.base import cited, make, most_common
 from forensics.rules.context import Context, as_change
 
