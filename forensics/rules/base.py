@@ -10,7 +10,7 @@ import polars as pl
 
 from forensics.core import findings
 from forensics.core.findings import Finding
-from forensics.rules.context import Change
+from forensics.rules.context.change import Change
 
 
 def rcpt_text() -> pl.Expr:
@@ -51,6 +51,12 @@ def client_group() -> pl.Expr:
         separator=".",
     )
     return pl.when(pl.col("private")).then(network).otherwise(pl.col("client"))
+
+
+def first_reply(rows: pl.DataFrame) -> str:
+    """The reply to the first of ``rows`` (RCPT rows: code and text), as one text."""
+    first = rows.row(0, named=True)
+    return f"{first['code']} {first['text'] or ''}".strip()
 
 
 def most_common(frame: pl.DataFrame, column: str) -> str:
@@ -103,4 +109,32 @@ def make(
         saw=saw,
         lacked=lacked,
         change=change.as_json() if change else None,
+    )
+
+
+def rcpt_finding(
+    rule: str,
+    subject: str,
+    rows: pl.DataFrame,
+    *,
+    facts: dict[str, Any],
+    seen: dict[str, bool],
+    metrics: dict[str, float],
+    also: Sequence[pl.DataFrame] = (),
+    change: Change | None = None,
+) -> Finding:
+    """A finding about RCPT ``rows``: counted, dated and cited from them (``also``:
+    more evidence frames, as :func:`cited` makes them)."""
+    first, last = findings.span(rows)
+    return make(
+        rule,
+        subject,
+        count=rows.height,
+        first=first,
+        last=last,
+        facts=facts,
+        seen=seen,
+        metrics=metrics,
+        evidence=[cited(rows, rcpt_text()), *also],
+        change=change,
     )

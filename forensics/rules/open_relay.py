@@ -11,13 +11,32 @@ private addresses).
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
-from forensics.core.findings import Finding, plural
-from forensics.rules.base import by_group, cited, client_group, make, rcpt_text
+from forensics.core.findings import Finding, plural, span
+from forensics.rules.base import by_group, client_group, rcpt_finding
 from forensics.rules.context import Context
 
 RULE = "open-relay"
+
+
+def _relayflags_cause(ctx: Context, flags: int | None, flags_row: dict[str, Any] | None) -> str:
+    """What the registry says of why the server relays."""
+    if ctx.registry_seen is None:
+        return (
+            "no registry snapshot was given; export MSExchangeIMC\\Parameters and check "
+            "RelayFlags and the routing restrictions."
+        )
+    if flags is None or flags == 0:
+        where = flags_row["source"] if flags_row else ctx.registry_seen
+        return f"RelayFlags is absent or 0 ({where}), which means no relay restriction at all."
+    assert flags_row is not None  # a value is read from its row
+    return (
+        f"RelayFlags is {flags} ({flags_row['source']}), yet this client relayed: the "
+        "routing restrictions configured in the Exchange directory allow it."
+    )
 
 
 def evaluate(ctx: Context) -> list[Finding]:
@@ -45,26 +64,10 @@ def evaluate(ctx: Context) -> list[Finding]:
         )
     results = []
     for group, rows in by_group(relayed.with_columns(client_group().alias("group")), "group"):
-        first, last = rows["ts"].min(), rows["ts"].max()
-        flags, flags_row = ctx.relayflags(last)
+        flags, flags_row = ctx.relayflags(span(rows)[1])
         known = rows.filter(pl.col("ip").is_not_null())
         public = known.height > 0 and not bool(known["private"].all())
         data = bool(rows["data_accepted"].fill_null(False).any())
-        if ctx.registry_seen is None:
-            relayflags_cause = (
-                "no registry snapshot was given; export MSExchangeIMC\\Parameters and check "
-                "RelayFlags and the routing restrictions."
-            )
-        elif flags is None or flags == 0:
-            where = flags_row["source"] if flags_row else ctx.registry_seen
-            relayflags_cause = (
-                f"RelayFlags is absent or 0 ({where}), which means no relay restriction at all."
-            )
-        else:
-            relayflags_cause = (
-                f"RelayFlags is {flags} ({flags_row['source']}), yet this client relayed: the "
-                "routing restrictions configured in the Exchange directory allow it."
-            )
         clients = rows["client"].n_unique()
         facts = {
             "who": group if clients == 1 else f"{plural(clients, 'client')} in {group}",
@@ -78,7 +81,7 @@ def evaluate(ctx: Context) -> list[Finding]:
             ),
             "allow_text": ", in no allow-list entry" if ctx.allow_entries.height else "",
             "sessions": plural(rows["session"].n_unique(), "session"),
-            "relayflags_cause": relayflags_cause,
+            "relayflags_cause": _relayflags_cause(ctx, flags, flags_row),
         }
         seen = {
             "domains_known": ctx.domains_given,
@@ -87,16 +90,13 @@ def evaluate(ctx: Context) -> list[Finding]:
             "data": data,
         }
         results.append(
-            make(
+            rcpt_finding(
                 RULE,
                 group,
-                count=rows.height,
-                first=first,
-                last=last,
+                rows,
                 facts=facts,
                 seen=seen,
                 metrics={"public": 1.0 if public else 0.0, "data": 1.0 if data else 0.0},
-                evidence=[cited(rows, rcpt_text())],
             )
         )
     return results

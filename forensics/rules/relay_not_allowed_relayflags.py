@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.core.findings import Finding, plural
-from forensics.rules.base import cited, make, rcpt_text
-from forensics.rules.context import Change, Context, as_change, flip
+from forensics.core.findings import Finding, plural, rule_meta, span
+from forensics.rules.base import cited, first_reply, rcpt_finding
+from forensics.rules.context import Context
+from forensics.rules.context.change import Change, as_change, flip
 
 RULE = "relay-not-allowed-relayflags"
-NDR_WORDING = r"(?i)relay(ing)? not allowed|relay(ing)? (is )?prohibited"
 
 
 def _the_change(ctx: Context, attempts: pl.DataFrame) -> tuple[Change | None, bool]:
@@ -59,8 +59,7 @@ def evaluate(ctx: Context) -> list[Finding]:
     )
     if rows.height == 0:
         return []
-    first, last = rows["ts"].min(), rows["ts"].max()
-    flags, flags_row = ctx.relayflags(last)
+    flags, flags_row = ctx.relayflags(span(rows)[1])
     if ctx.registry_seen is not None and (flags is None or flags < 2):
         return []  # the registry says the article's cause is not there
     ndrs = ctx.ndrs.filter(
@@ -68,13 +67,13 @@ def evaluate(ctx: Context) -> list[Finding]:
         & (pl.col("ts") >= at)
         & pl.concat_str(
             ["reason_text", "diagnostic", "remote_text"], separator=" ", ignore_nulls=True
-        ).str.contains(NDR_WORDING)
+        ).str.contains(rule_meta(RULE)["settings"]["ndr_wording"])
     )
     clients = rows["client"].n_unique()
     where = f" ({flags_row['source']}:{flags_row['line']})" if flags_row else ""
     facts = {
         "clients": plural(clients, "client"),
-        "reply": f"{rows['code'][0]} {rows['text'][0] or ''}".strip(),
+        "reply": first_reply(rows),
         "after": f", after {change.cite()}",
         "relayflags_text": f"; the registry shows RelayFlags = {flags}{where}" if flags else "",
         "ndr_text": f"; {ndrs.height:,} 'Relay Not Allowed' NDR recipients" if ndrs.height else "",
@@ -98,16 +97,14 @@ def evaluate(ctx: Context) -> list[Finding]:
         ignore_nulls=True,
     )
     return [
-        make(
+        rcpt_finding(
             RULE,
             ctx.server_name(),
-            count=rows.height,
-            first=first,
-            last=last,
+            rows,
             facts=facts,
             seen=seen,
             metrics={"clients": clients},
-            evidence=[cited(rows, rcpt_text()), cited(ndrs, ndr_text)],
+            also=[cited(ndrs, ndr_text)],
             change=change,
         )
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.core.findings import Finding, plural, rule_meta
-from forensics.rules.base import by_group, cited, client_group, make, rcpt_text
+from forensics.rules.base import by_group, client_group, first_reply, rcpt_finding
 from forensics.rules.context import Context
 
 RULE = "relay-probing"
@@ -39,20 +39,10 @@ def evaluate(ctx: Context) -> list[Finding]:
             "who": group if clients == 1 else f"{clients} clients in {group}",
             "sessions": plural(sessions, "session"),
             "domains": plural(rows["rcpt_domain"].n_unique(), "outside domain"),
-            "reply": f"{rows['code'][0]} {rows['text'][0] or ''}".strip(),
+            "reply": first_reply(rows),
         }
         seen = {"domains_known": ctx.domains_given, "many": sessions > 1}
         results.append(
-            make(
-                RULE,
-                group,
-                count=rows.height,
-                first=rows["ts"].min(),
-                last=rows["ts"].max(),
-                facts=facts,
-                seen=seen,
-                metrics={"sessions": sessions},
-                evidence=[cited(rows, rcpt_text())],
-            )
+            rcpt_finding(RULE, group, rows, facts=facts, seen=seen, metrics={"sessions": sessions})
         )
     return results

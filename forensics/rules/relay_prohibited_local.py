@@ -11,14 +11,40 @@ refusal or, without one, to the moment mail for the domain stopped being accepte
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import polars as pl
 
-from forensics.core.findings import Finding, plural
-from forensics.rules.base import cited, make, most_common, rcpt_text
-from forensics.rules.context import Context, flip
+from forensics.core.findings import Finding, plural, rule_meta, span
+from forensics.knowledge import load
+from forensics.rules.base import cited, first_reply, make, most_common, rcpt_text
+from forensics.rules.context import Context
+from forensics.rules.context.change import Change, flip
 
 RULE = "relay-prohibited-local-recipient"
-RECENT_HOURS = 24
+
+
+def _change(
+    ctx: Context, first: dt.datetime | None, mail: pl.DataFrame, primary: pl.DataFrame, domain: str
+) -> tuple[Change | None, bool]:
+    """The change the refusals follow, and whether it was logged: the switch to 'Do
+    not reroute' if it was logged; else the last change logged shortly before (a
+    domain dropped from Postfix's mydestination, say); else the moment mail for the
+    domain went from accepted to refused."""
+    hours = rule_meta(RULE)["settings"]["recent_change_hours"]
+    change = ctx.change_before(first, ctx.stop_relay_changes()) or ctx.change_before(
+        first, ctx.recent_changes(first, hours)
+    )
+    if change is not None:
+        return change, True
+    accepted = mail.filter(pl.col("accepted").fill_null(False))
+    return flip(accepted, primary, f"mail for {domain} accepted, then refused as relaying"), False
+
+
+def _allowing_bits() -> int:
+    """The RelayFlags bits that let some clients relay (relayflags.toml ``allows``)."""
+    return sum(bit["value"] for bit in load("relayflags")["bit"] if bit["allows"])
 
 
 def evaluate(ctx: Context) -> list[Finding]:
@@ -32,86 +58,98 @@ def evaluate(ctx: Context) -> list[Finding]:
         & (pl.col("remote_mta").is_null() | ctx.is_this_server(pl.col("remote_mta")))
     )
     domains = set(refused["rcpt_domain"].drop_nulls()) | set(bounces["rcpt_domain"].drop_nulls())
-    results = []
-    for domain in sorted(domains):
-        rows = refused.filter(pl.col("rcpt_domain") == domain)
-        its_bounces = bounces.filter(pl.col("rcpt_domain") == domain)
-        primary = rows if rows.height else its_bounces
-        first, last = primary["ts"].min(), primary["ts"].max()
-        mail = local.filter(pl.col("rcpt_domain") == domain)
-        before = mail.filter(pl.col("accepted").fill_null(False) & (pl.col("ts") < first))
-        after = mail.filter(pl.col("ts") >= first)
-        # The switch to 'Do not reroute' if it was logged; else the last change logged
-        # shortly before (a domain dropped from Postfix's mydestination, say).
-        change = ctx.change_before(first, ctx.stop_relay_changes()) or ctx.change_before(
-            first, ctx.recent_changes(first, RECENT_HOURS)
+    return [
+        _finding(
+            ctx,
+            domain,
+            refused.filter(pl.col("rcpt_domain") == domain),
+            bounces.filter(pl.col("rcpt_domain") == domain),
+            local.filter(pl.col("rcpt_domain") == domain),
         )
-        logged = change is not None
-        if change is None:
-            accepted = mail.filter(pl.col("accepted").fill_null(False))
-            change = flip(
-                accepted, primary, f"mail for {domain} accepted, then refused as relaying"
-            )
-        flags, flags_row = ctx.relayflags(last)
-        listed = int(primary["in_directory"].sum())
-        origin = most_common(primary, "domain_origin")
-        reply = (
-            f"{rows['code'][0]} {rows['text'][0] or ''}"
-            if rows.height
-            else f"{its_bounces['remote_code'][0] or ''} {its_bounces['remote_text'][0] or ''}"
-        ).strip()
-        senders = rows["client"] if rows.height else its_bounces["software"]
-        facts = {
-            "recipients": f"{primary['rcpt' if rows.height else 'recipient'].n_unique():,}",
-            "recipient_kind": "directory-listed" if listed else f"({origin})",
-            "reply": reply,
-            "clients": plural(senders.n_unique(), "sending host"),
-            "after": f", after {change.cite()}" if change else "",
-            "change_text": f" since {change.cite()}" if change else "",
-            "relayflags_text": (
-                f" The registry shows RelayFlags = {flags} ({flags_row['source']}:"
-                f"{flags_row['line']}): relay restrictions are in force."
-                if flags
-                else ""
-            ),
-            "ndr_text": (
-                f"; {plural(its_bounces.height, 'bounce')} forwarded by senders quote it"
-                if its_bounces.height
-                else ""
-            ),
-        }
-        seen = {
-            "directory": listed > 0,
-            "domain_known": origin in ("directory", "option"),
-            "change": logged,
-            "accepted_before": before.height > 0,
-            "restrictions": bool(flags and flags & 0b1110),
-            "ndr": its_bounces.height > 0,
-            "version": ctx.version_matches("Q256856"),
-        }
-        bounce_text = pl.concat_str(
-            [
-                pl.lit("bounce for "),
-                pl.col("recipient"),
-                pl.lit(": "),
-                pl.col("remote_code").cast(pl.String),
-                pl.lit(" "),
-                pl.col("remote_text"),
-            ],
-            ignore_nulls=True,
-        )
-        results.append(
-            make(
-                RULE,
-                domain,
-                count=primary.height,
-                first=first,
-                last=last,
-                facts=facts,
-                seen=seen,
-                metrics={"share": rows.height / after.height if after.height else 0.0},
-                evidence=[cited(rows, rcpt_text()), cited(its_bounces, bounce_text)],
-                change=change,
-            )
-        )
-    return results
+        for domain in sorted(domains)
+    ]
+
+
+def _finding(
+    ctx: Context, domain: str, rows: pl.DataFrame, bounces: pl.DataFrame, mail: pl.DataFrame
+) -> Finding:
+    """The finding for one local domain: its refused RCPTs (``rows``), the bounces
+    quoting them, and all inbound mail for it (``mail``)."""
+    primary = rows if rows.height else bounces
+    first, last = span(primary)
+    before = mail.filter(pl.col("accepted").fill_null(False) & (pl.col("ts") < first))
+    after = mail.filter(pl.col("ts") >= first)
+    change, logged = _change(ctx, first, mail, primary, domain)
+    flags, flags_row = ctx.relayflags(last)
+    listed = int(primary["in_directory"].sum())
+    origin = most_common(primary, "domain_origin")
+    seen = {
+        "directory": listed > 0,
+        "domain_known": origin in ("directory", "option"),
+        "change": logged,
+        "accepted_before": before.height > 0,
+        "restrictions": bool(flags and flags & _allowing_bits()),
+        "ndr": bounces.height > 0,
+        "version": ctx.version_matches("Q256856"),
+    }
+    bounce_text = pl.concat_str(
+        [
+            pl.lit("bounce for "),
+            pl.col("recipient"),
+            pl.lit(": "),
+            pl.col("remote_code").cast(pl.String),
+            pl.lit(" "),
+            pl.col("remote_text"),
+        ],
+        ignore_nulls=True,
+    )
+    return make(
+        RULE,
+        domain,
+        count=primary.height,
+        first=first,
+        last=last,
+        facts=_facts(
+            rows, bounces, change, flags, flags_row, "directory-listed" if listed else f"({origin})"
+        ),
+        seen=seen,
+        metrics={"share": rows.height / after.height if after.height else 0.0},
+        evidence=[cited(rows, rcpt_text()), cited(bounces, bounce_text)],
+        change=change,
+    )
+
+
+def _facts(
+    rows: pl.DataFrame,
+    bounces: pl.DataFrame,
+    change: Change | None,
+    flags: int | None,
+    flags_row: dict[str, Any] | None,
+    recipient_kind: str,
+) -> dict[str, Any]:
+    """The template's fields, from the refused RCPTs or else the bounces."""
+    if rows.height:
+        reply, recipients, senders = first_reply(rows), rows["rcpt"], rows["client"]
+    else:
+        first = bounces.row(0, named=True)
+        reply = f"{first['remote_code'] or ''} {first['remote_text'] or ''}".strip()
+        recipients, senders = bounces["recipient"], bounces["software"]
+    where = f"{flags_row['source']}:{flags_row['line']}" if flags_row else ""
+    return {
+        "recipients": f"{recipients.n_unique():,}",
+        "recipient_kind": recipient_kind,
+        "reply": reply,
+        "clients": plural(senders.n_unique(), "sending host"),
+        "after": f", after {change.cite()}" if change else "",
+        "change_text": f" since {change.cite()}" if change else "",
+        "relayflags_text": (
+            f" The registry shows RelayFlags = {flags} ({where}): relay restrictions are in force."
+            if flags
+            else ""
+        ),
+        "ndr_text": (
+            f"; {plural(bounces.height, 'bounce')} forwarded by senders quote it"
+            if bounces.height
+            else ""
+        ),
+    }

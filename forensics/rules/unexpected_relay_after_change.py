@@ -15,8 +15,9 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.core.findings import Finding, plural, rule_meta
-from forensics.rules.base import cited, make, rcpt_text
-from forensics.rules.context import Context, as_change
+from forensics.rules.base import rcpt_finding
+from forensics.rules.context import Context
+from forensics.rules.context.change import as_change
 
 RULE = "unexpected-relay-after-change"
 
@@ -50,7 +51,6 @@ def evaluate(ctx: Context) -> list[Finding]:
         registry_after = after["name"].n_unique() == 2
         for group in sorted(rows["group"].unique().to_list()):
             mine = rows.filter(pl.col("group") == group)
-            first, last = mine["ts"].min(), mine["ts"].max()
             cite = after.sort("ts", "source", "line").row(0, named=True) if registry_after else None
             facts = {
                 "domains": plural(mine["rcpt_domain"].n_unique(), "outside domain"),
@@ -72,17 +72,6 @@ def evaluate(ctx: Context) -> list[Finding]:
                 "version": ctx.version_matches("Q243045"),
             }
             results.append(
-                make(
-                    RULE,
-                    group,
-                    count=mine.height,
-                    first=first,
-                    last=last,
-                    facts=facts,
-                    seen=seen,
-                    metrics={},
-                    evidence=[cited(mine, rcpt_text())],
-                    change=change,
-                )
+                rcpt_finding(RULE, group, mine, facts=facts, seen=seen, metrics={}, change=change)
             )
     return results
