@@ -25,7 +25,7 @@ import polars as pl
 from forensics.core.errors import OutputError
 from forensics.core.findings import SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
-from forensics.report import timeline
+from forensics.report.figures import build_figures
 from forensics.report.summary import Summary
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def _figure_json(fig: go.Figure) -> str:
 
 
 def render(frames: Frames, summary: Summary, found: list[Finding], *, version: str) -> str:
-    figures = timeline.build(frames, found)
+    figures = build_figures(frames, found)
     refused = frames.recipients.filter(pl.col("accepted") == False).sort(  # noqa: E712
         "ts", "source", "line", nulls_last=True
     )
