@@ -16,7 +16,7 @@ from forensics.core.evidence import Evidence, NoInputError
 from forensics.core.frames import Frames
 from forensics.core.lineparse import Engine
 from forensics.core.timeparse import DateOrder
-from forensics.derive import localdomains, paths, sessions
+from forensics.derive import assumptions, localdomains, paths, sessions
 from forensics.readers import registry, tracking
 from forensics.readers.base import FileCounts, Reader, Reading, ReadOptions
 
@@ -147,7 +147,9 @@ def read_evidence(
     stats: dict[str, FileCounts] = {}
     for one in done:
         stats.update(one.reading.counts)
-    out.domains = localdomains.find(local_domains, out.directory, out.sessions, out.recipients)
+    out.domains = localdomains.find(
+        local_domains, out.directory, out.sessions, out.recipients, out.events, out.config
+    )
     out.recipients = localdomains.mark(out.recipients, out.domains)
     out.tracking, out.paths, clock = paths.build(
         out.tracking, out.recipients, out.ndrs, out.domains
@@ -157,6 +159,7 @@ def read_evidence(
         if item.format in tracking_formats:
             item.note = "; ".join(n for n in (item.note, clock) if n)
     inputs = _inputs(seen, stats)
+    out.assumptions = assumptions.build(out.assumptions, inputs, out.domains, date_order)
     dated = pl.concat([out.events.select("source", "ts"), out.tracking.select("source", "ts")])
     spans = dated.group_by("source").agg(
         pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts")

@@ -176,9 +176,21 @@ _LOOKS = re.compile(
 )
 
 
+# How many of a file's first lines that are not comments or blank are looked at.
+SNIFF_LINES = 20
+
+
 def looks_like(sample: str) -> bool:
-    """A syslog file: its first line has a syslog header. A mail log's mail.err may
-    hold no Postfix line at all (only opendkim's, say): it is read all the same, so
-    that its lines are counted, and simply yields no session."""
-    first = next((line for line in sample.splitlines() if line.strip()), "")
-    return _LOOKS.match(first) is not None
+    """A syslog file: most of its first lines that are neither blank nor comments
+    (``#``, as fail2ban's and logwatch's saved logs open) have a syslog header. A
+    mail log's mail.err may hold no Postfix line at all (only opendkim's, say): it is
+    read all the same, so that its lines are counted, and simply yields no session."""
+    lines = [
+        line
+        for line in sample.splitlines()[: SNIFF_LINES * 20]
+        if line.strip() and not line.lstrip().startswith("#")
+    ][:SNIFF_LINES]
+    if not lines:
+        return False
+    headed = sum(_LOOKS.match(line) is not None for line in lines)
+    return _LOOKS.match(lines[0]) is not None or headed * 2 > len(lines)

@@ -63,8 +63,22 @@ def test_other_categories(code, text, category):
     assert categorise(code, text) == category
 
 
-def test_categories_are_the_designs():
-    assert len(CATEGORIES) == 12 and "relay_denied" in CATEGORIES
+DESIGN_CATEGORIES = {
+    "relay_denied", "unknown_recipient", "host_unknown", "unreachable", "size_limit",
+    "auth_required", "sender_rejected", "policy_block", "mailbox_full", "expired",
+    "temporary", "other",
+}  # fmt: skip
+POLICY_CATEGORIES = {
+    "access_denied",
+    "client_rejected",
+    "helo_rejected",
+    "blocklisted",
+    "greylisted",
+}
+
+
+def test_categories_are_the_designs_and_one_per_kind_of_policy_refusal():
+    assert set(CATEGORIES) == DESIGN_CATEGORIES | POLICY_CATEGORIES
 
 
 @pytest.mark.parametrize(
@@ -150,7 +164,7 @@ SETTINGS = {
         "failures": list,
         "heap_crash": list,
     },
-    "open-relay": {},
+    "open-relay": {"unrelated_clients": int, "unproven_text": str},
     "relay-probing": {"min_attempts": int},
 }
 

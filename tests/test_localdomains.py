@@ -30,7 +30,8 @@ def test_the_directory_outranks_an_inference(tmp_path):
     log = INBOUND_ONLY.replace(">>> 250 OK\r\n", ">>> 250 mail.foreign.example Hello\r\n", 1)
     (tmp_path / "L0000001.LOG").write_bytes(log.encode())
     frames = ingest([tmp_path])
-    assert frames.domains.select("domain", "origin").rows() == [("foreign.example", "inferred")]
+    # The EHLO answer names the server: its own domain, stronger than an inference.
+    assert frames.domains.select("domain", "origin").rows() == [("foreign.example", "server-name")]
     (tmp_path / "gal.csv").write_text("Display Name,E-mail Address\nAnn,ann@foreign.example\n")
     frames = ingest([tmp_path])
     row = frames.domains.row(0, named=True)

@@ -96,6 +96,7 @@ def test_the_post_mortem_tells_the_story_in_order(tmp_path):
         "## Summary",
         "## Timeline of key moments",
         "## Findings",
+        "## What was assumed",
         "## Evidence examined",
     ]
     moments = text.split("## Timeline of key moments")[1].split("## Findings")[0]

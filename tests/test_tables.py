@@ -67,18 +67,16 @@ def test_directory_domains_make_recipients_local(tmp_path):
 
 
 def test_local_domains_given_and_inferred_mark_the_recipients():
-    # The IMS greets as server2.company2.example and accepted mail for company2.example:
-    # that domain is inferred local; elsewhere.example (refused, relaying) is not.
+    # The IMS greets as server2.company2.example: its own domain is local (a weaker
+    # origin than proof); elsewhere.example (refused, relaying) is not.
     frames = ingest([IMS_FIXTURES / "inbound_medium.LOG"])
-    assert frames.domains.select("domain", "origin").rows() == [("company2.example", "inferred")]
+    assert frames.domains.select("domain", "origin").rows() == [("company2.example", "server-name")]
     local = dict(frames.recipients.select("rcpt", "local").rows())
     assert local == {"jane@company2.example": True, "bob@elsewhere.example": False}
     given = ingest([IMS_FIXTURES / "inbound_medium.LOG"], local_domains=["Elsewhere.Example."])
-    assert dict(given.domains.select("domain", "origin").rows()) == {
-        "company2.example": "inferred",
-        "elsewhere.example": "option",
-    }
-    assert given.recipients["local"].to_list() == [True, True]
+    # Given local domains replace every inference: the user knows the server.
+    assert dict(given.domains.select("domain", "origin").rows()) == {"elsewhere.example": "option"}
+    assert given.recipients["local"].to_list() == [False, True]
 
 
 def test_an_unterminated_quote_in_a_directory_export_is_counted(tmp_path):

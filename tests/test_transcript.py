@@ -45,6 +45,7 @@ def test_a_telnet_relay_test_is_one_session_dated_by_the_file(tmp_path):
         False,
     )
     (finding,) = evaluate(frames)
-    assert finding.rule == "open-relay" and finding.severity == "medium"
+    # The tester's address is unknown and nothing shows it had no right to relay.
+    assert finding.rule == "open-relay" and finding.severity == "info"
     assert "relay test" in finding.summary
     assert any("message data" in item for item in finding.lacked)

@@ -268,6 +268,18 @@ UNPARSED = _schema(
     }
 )
 
+# What the analysis took for true without proof, and how to say otherwise: the
+# year of yearless stamps, the time zone of each format's times, the day order of
+# ambiguous dates, local domains inferred rather than given.
+ASSUMPTIONS = pl.Schema(
+    {
+        "what": pl.String,  # the assumption, in a sentence
+        "why": pl.String,  # what it rests on
+        "override": pl.String,  # the option that sets it otherwise (null: none)
+        "source": pl.String,  # the file it is about (null: the whole evidence)
+    }
+)
+
 ALL: dict[str, pl.Schema] = {
     "events": EVENTS,
     "sessions": SESSIONS,
@@ -281,6 +293,7 @@ ALL: dict[str, pl.Schema] = {
     "domains": DOMAINS,
     "inputs": INPUTS,
     "unparsed": UNPARSED,
+    "assumptions": ASSUMPTIONS,
 }
 
 
@@ -315,6 +328,7 @@ class Frames:
     recipients: pl.DataFrame = field(default_factory=lambda: empty(RECIPIENTS))
     inputs: pl.DataFrame = field(default_factory=lambda: empty(INPUTS))
     unparsed: pl.DataFrame = field(default_factory=lambda: empty(UNPARSED))
+    assumptions: pl.DataFrame = field(default_factory=lambda: empty(ASSUMPTIONS))
 
     def as_dict(self) -> dict[str, pl.DataFrame]:
         return {name: getattr(self, name) for name in ALL}

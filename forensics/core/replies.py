@@ -13,20 +13,8 @@ from forensics.knowledge import load
 if TYPE_CHECKING:
     from polars.expr.whenthen import ChainedThen, Then
 
-CATEGORIES = (
-    "relay_denied",
-    "unknown_recipient",
-    "host_unknown",
-    "unreachable",
-    "size_limit",
-    "auth_required",
-    "sender_rejected",
-    "policy_block",
-    "mailbox_full",
-    "expired",
-    "temporary",
-    "other",
-)
+# The categories, once: replies.toml lists them (in the order charts stack them).
+CATEGORIES: tuple[str, ...] = tuple(load("replies")["categories"])
 
 
 def refusal_category(code: pl.Expr, text: pl.Expr) -> pl.Expr:

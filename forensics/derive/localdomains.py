@@ -1,12 +1,25 @@
 """Which domains are local: the analysed server delivers their mail itself.
 
-Three sources, strongest first: domains given with ``--local-domain``, the domains
-of the addresses in a directory export, and domains inferred from the logs. An
-inference needs two facts, because accepted inbound mail alone proves nothing: a
-server that relays (the very thing this tool looks for) accepts mail for foreign
-domains too. A domain is inferred local when the server accepted inbound mail for it
-and it is also the server's own domain (the domain of the name it greets with) or
-a domain its own users send outbound mail from.
+Sources, strongest first, each row with the evidence that proved it (file and line):
+- ``option``: ``--local-domain``. When given, it replaces every inference below: the
+  user knows their server better than any guess.
+- ``config``: the server's configuration (Postfix ``mydestination``,
+  ``virtual_mailbox_domains``, ``virtual_alias_domains``, with ``$myhostname`` and
+  ``$mydomain`` expanded).
+- ``directory``: the domains of the addresses in a directory export.
+- ``delivery``: mail for the domain delivered to a mailbox on this server (Postfix's
+  local, virtual or pipe agents, lmtp to a local socket).
+- ``server-name``: the domain of the name the server gives itself: its greeting
+  banner (``220 mail01.contoso.example ...``) and the name it says in HELO/EHLO to
+  the next hop. A server's own domain is its own, even when it refuses it (that is
+  what Q256856 describes).
+- ``inferred``: mail for the domain accepted inbound from a client that did not
+  authenticate and is not this machine, and the domain is the server's own or one
+  its outbound mail is sent from. Mail that users submitted (SASL, AUTH), that came
+  from the server itself (localhost, a content filter re-injecting on 10025, pickup)
+  proves nothing: users send to any domain. An inference is withdrawn by a relay
+  refusal for the same domain: a server that refuses mail for a domain as relaying
+  does not hold it.
 """
 
 from __future__ import annotations
@@ -16,6 +29,8 @@ from collections.abc import Iterable
 import polars as pl
 
 from forensics.core import frames
+from forensics.derive.submission import filter_addresses, own_submission
+from forensics.knowledge import load
 
 _DOMAIN_OF_ADDRESS = r"@([^@>\s]+)$"
 
@@ -36,6 +51,8 @@ def find(
     directory: pl.DataFrame,
     sessions: pl.DataFrame,
     recipients: pl.DataFrame,
+    events: pl.DataFrame | None = None,
+    config: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The ``domains`` frame: one row per local domain, the strongest origin kept."""
     option = pl.DataFrame(
@@ -53,13 +70,109 @@ def find(
         .agg(pl.col("source").first(), pl.col("line").first())
         .with_columns(origin=pl.lit("directory"))
     )
-    own_hosts = pl.concat(
-        [
-            sessions.filter(pl.col("direction") == "inbound").select(host="local_host"),
-            sessions.filter(pl.col("direction") == "outbound").select(host="helo"),
-        ]
+    parts = [option, _configured(config), listed]
+    if option.height == 0:
+        names = _server_names(events)
+        filters = filter_addresses(events) if events is not None else []
+        parts += [_delivered(recipients), names, _inferred(sessions, recipients, names, filters)]
+    return strongest(pl.concat([frames.conform(f, frames.DOMAINS) for f in parts]))
+
+
+def _configured(config: pl.DataFrame | None) -> pl.DataFrame:
+    """Local domains a configuration snapshot names (knowledge/domains.toml)."""
+    empty = frames.empty(frames.DOMAINS)
+    if config is None or config.height == 0:
+        return empty
+    table = load("domains")["config"]
+    settings = config.filter(pl.col("key").is_in(table["keys"] + table["names"]))
+    if settings.height == 0:
+        return empty
+    names = dict(settings.select("key", "new").iter_rows())
+    rows = []
+    for row in settings.filter(pl.col("key").is_in(table["keys"])).iter_rows(named=True):
+        for token in (row["new"] or "").replace(",", " ").split():
+            value = token
+            for variable, key in table["variables"].items():
+                value = value.replace(variable, names.get(key) or variable)
+            if "$" in value or ":" in value or "/" in value:
+                continue  # a lookup table (hash:/etc/postfix/...) or an unknown variable
+            rows.append(
+                {
+                    "domain": value.lower().strip("."),
+                    "origin": "config",
+                    "source": row["source"],
+                    "line": row["line"],
+                    "note": f"{row['key'].rsplit(chr(92), 1)[-1]} = {row['new']}",
+                }
+            )
+    return pl.DataFrame(rows, schema=frames.DOMAINS) if rows else empty
+
+
+def _delivered(recipients: pl.DataFrame) -> pl.DataFrame:
+    """Domains of recipients whose mail this server delivered to a mailbox itself."""
+    pattern = load("domains")["local_delivery"]
+    found = (
+        recipients.filter(
+            (pl.col("direction") == "inbound")
+            & pl.col("accepted").fill_null(False)
+            & pl.col("rcpt_domain").is_not_null()
+            & pl.col("text").str.contains(pattern).fill_null(False)
+        )
+        .sort("ts", "source", "line", nulls_last=True)
+        .group_by("rcpt_domain", maintain_order=True)
+        .agg(pl.col("source").first(), pl.col("line").first(), pl.col("text").first())
     )
-    own = set(own_hosts.select(_host_domain(pl.col("host"))).to_series().drop_nulls().to_list())
+    return found.select(
+        pl.col("rcpt_domain").alias("domain"),
+        pl.lit("delivery").alias("origin"),
+        "source",
+        "line",
+        pl.col("text").str.replace("^queued; ", "").alias("note"),
+    )
+
+
+def _server_names(events: pl.DataFrame | None) -> pl.DataFrame:
+    """The domains of the names the server calls itself: its banner to inbound
+    clients, its HELO/EHLO to the next hop; the first line that shows each."""
+    if events is None or events.height == 0:
+        return frames.empty(frames.DOMAINS)
+    # The greeting (220 name ...) and the answer to EHLO (250 name Hello ...).
+    banner = (
+        (pl.col("direction") == "inbound")
+        & (pl.col("kind") == "reply")
+        & (
+            (pl.col("code") == 220)
+            | ((pl.col("code") == 250) & pl.col("text").str.contains(r"(?i)^\S+\s+hello\b"))
+        )
+    )
+    hello = (
+        (pl.col("direction") == "outbound")
+        & (pl.col("kind") == "command")
+        & pl.col("verb").is_in(["HELO", "EHLO"])
+    )
+    name = (
+        pl.when(banner)
+        .then(pl.col("text").str.extract(r"^\s*([^\s]+)"))
+        .otherwise(pl.col("arg").str.extract(r"^\s*([^\s]+)"))
+    )
+    found = (
+        events.filter(banner | hello)
+        .select("source", "line", "ts", _host_domain(name).alias("domain"))
+        .drop_nulls("domain")
+        .sort("ts", "source", "line", nulls_last=True)
+        .group_by("domain", maintain_order=True)
+        .agg(pl.col("source").first(), pl.col("line").first())
+    )
+    return found.with_columns(
+        origin=pl.lit("server-name"),
+        note=pl.lit("the domain of the name the server greets with or says in HELO/EHLO"),
+    )
+
+
+def _inferred(
+    sessions: pl.DataFrame, recipients: pl.DataFrame, names: pl.DataFrame, filters: list[str]
+) -> pl.DataFrame:
+    own = set(names["domain"].to_list())
     senders = set(
         sessions.filter(pl.col("direction") == "outbound")
         .select(domain_of(pl.col("mail_from")))
@@ -68,32 +181,43 @@ def find(
         .to_list()
     )
     parents = {d.split(".", i)[-1] for d in own for i in range(d.count("."))} | own
+    inbound = recipients.filter(
+        (pl.col("direction") == "inbound") & pl.col("rcpt_domain").is_not_null()
+    ).join(sessions.select("session", "auth_user"), on="session", how="left", maintain_order="left")
+    ours = own_submission(pl.col("auth_user"), pl.col("remote_ip"), filters)
+    outsiders = inbound.filter(~ours)
+    refused_as_relay = set(
+        inbound.filter(pl.col("refusal") == "relay_denied")["rcpt_domain"].unique().to_list()
+    )
     accepted = (
-        recipients.filter(
-            (pl.col("direction") == "inbound")
-            & pl.col("accepted").fill_null(False)
-            & pl.col("rcpt_domain").is_not_null()
-        )
+        outsiders.filter(pl.col("accepted").fill_null(False))
         .sort("ts", "source", "line", nulls_last=True)
         .group_by("rcpt_domain", maintain_order=True)
         .agg(pl.col("source").first(), pl.col("line").first())
         .rename({"rcpt_domain": "domain"})
     )
-    inferred = accepted.filter(
-        pl.col("domain").is_in(sorted(parents)) | pl.col("domain").is_in(sorted(senders))
+    return accepted.filter(
+        (pl.col("domain").is_in(sorted(parents)) | pl.col("domain").is_in(sorted(senders)))
+        & ~pl.col("domain").is_in(sorted(refused_as_relay))
     ).with_columns(
         origin=pl.lit("inferred"),
         note=pl.when(pl.col("domain").is_in(sorted(parents)))
         .then(pl.lit("inbound mail accepted for it, and it is the server's own domain"))
         .otherwise(pl.lit("inbound mail accepted for it, and outbound mail is sent from it")),
     )
-    parts = [frames.conform(f, frames.DOMAINS) for f in (option, listed, inferred)]
-    return strongest(pl.concat(parts))
 
 
 def strongest(domains: pl.DataFrame) -> pl.DataFrame:
-    """One row per domain: the strongest origin (option, then directory, then inferred)."""
-    rank = {"option": 0, "directory": 1, "inferred": 2}
+    """One row per domain: the strongest origin (option, config, directory, delivery,
+    server-name, inferred)."""
+    rank = {
+        "option": 0,
+        "config": 1,
+        "directory": 2,
+        "delivery": 3,
+        "server-name": 4,
+        "inferred": 5,
+    }
     return (
         domains.with_columns(
             pl.col("origin").replace_strict(rank, return_dtype=pl.UInt8).alias("_rank")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine, extract
+from forensics.readers.base import Reading, counted
 from grammars.twin import LineGrammar
 
 
@@ -23,6 +25,25 @@ class LogResult:
     lines: list[int]
     # The service's own starts and stops, where the log has them (Postfix's master).
     service_events: pl.DataFrame | None = None
+    # What the reader had to assume (the year of yearless stamps), as assumptions rows.
+    assumptions: pl.DataFrame | None = None
+
+
+def log_reading(items: list[Evidence], found: LogResult) -> Reading:
+    """An SMTP log reader's result as the registry's :class:`Reading`."""
+    frames_read = {"events": found.events}
+    if found.service_events is not None:
+        frames_read["service_events"] = found.service_events
+    if found.assumptions is not None:
+        frames_read["assumptions"] = found.assumptions
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        found.lines,
+        frames=frames_read,
+        unparsed_rows=found.unparsed,
+    )
 
 
 def per_file(frame: pl.DataFrame | None, n: int) -> list[int]:

@@ -16,8 +16,8 @@ from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine, extract
 from forensics.core.text import lines_frame
 from forensics.core.timeparse import timestamps
-from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
-from forensics.readers.common import LogResult, csv_unquote, iso_parts, per_file
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
+from forensics.readers.common import LogResult, csv_unquote, iso_parts, log_reading, per_file
 from grammars import exchange as g
 from grammars import smtp
 
@@ -138,16 +138,7 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
-    found = read(items, engine=options.engine)
-    frames_read = {"events": found.events}
-    return counted(
-        items,
-        found.records,
-        found.unparsed_counts,
-        found.lines,
-        frames=frames_read,
-        unparsed_rows=found.unparsed,
-    )
+    return log_reading(items, read(items, engine=options.engine))
 
 
 READER = FormatReader(

@@ -46,7 +46,7 @@ def _records(text: str) -> list[tuple[int, list[str] | None]]:
     # Exports use commas, or semicolons (European locales), or tabs.
     delimiter = max(",;\t", key=header.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    out: list[tuple[int, list[str]]] = []
+    out: list[tuple[int, list[str] | None]] = []
     start = 1
     try:
         for cells in reader:
@@ -81,7 +81,7 @@ def _unparsed(source: str, line: int, reason: str, text: str) -> dict[str, objec
 class _Tally:
     """What a reader learns file by file: rows kept, lines not read, the counts."""
 
-    rows: list[dict] = field(default_factory=list)
+    rows: list[dict[str, object]] = field(default_factory=list)
     bad: list[dict[str, object]] = field(default_factory=list)
     records: list[int] = field(default_factory=list)
     unparsed_counts: list[int] = field(default_factory=list)

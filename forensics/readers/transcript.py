@@ -17,8 +17,8 @@ from forensics.core import frames
 from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine, extract
 from forensics.core.text import lines_frame
-from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
-from forensics.readers.common import LogResult, per_file
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
+from forensics.readers.common import LogResult, log_reading, per_file
 from grammars import transcript as g
 
 NOTE = "a transcript has no times: dated by the file's modification time"
@@ -91,16 +91,7 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
-    found = read(items, engine=options.engine)
-    frames_read = {"events": found.events}
-    return counted(
-        items,
-        found.records,
-        found.unparsed_counts,
-        found.lines,
-        frames=frames_read,
-        unparsed_rows=found.unparsed,
-    )
+    return log_reading(items, read(items, engine=options.engine))
 
 
 READER = FormatReader(

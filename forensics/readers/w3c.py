@@ -20,8 +20,14 @@ from forensics.core import frames
 from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine, extract
 from forensics.core.text import lines_frame
-from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
-from forensics.readers.common import LogResult, column_or_null, per_file, read_by_layout
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
+from forensics.readers.common import (
+    LogResult,
+    column_or_null,
+    log_reading,
+    per_file,
+    read_by_layout,
+)
 from grammars import smtp, tokens
 from grammars import w3c as g
 
@@ -177,16 +183,7 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
-    found = read(items, engine=options.engine)
-    frames_read = {"events": found.events}
-    return counted(
-        items,
-        found.records,
-        found.unparsed_counts,
-        found.lines,
-        frames=frames_read,
-        unparsed_rows=found.unparsed,
-    )
+    return log_reading(items, read(items, engine=options.engine))
 
 
 READER = FormatReader(

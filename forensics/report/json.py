@@ -83,7 +83,11 @@ def document(
             "directory": frames.directory.height,
             "findings": by_severity,
         },
-        "local_domains": frames.domains.sort("domain").select("domain", "origin").to_dicts(),
+        # Each local domain with how it is known and the line that proves it.
+        "local_domains": frames.domains.sort("domain")
+        .select("domain", "origin", "source", "line", "note")
+        .to_dicts(),
+        "assumptions": frames.assumptions.to_dicts(),
         "findings": [f.as_json() for f in found],
     }
 

@@ -139,5 +139,7 @@ def render(frames: Frames, summary: Summary, found: list[Finding], *, version: s
         inputs=inputs.head(MAX_INPUTS).to_dicts(),
         inputs_total=inputs.height,
         evidence_rows=EVIDENCE_ROWS,
+        assumptions=frames.assumptions.to_dicts(),
+        domains=frames.domains.sort("domain").to_dicts(),
         version=version,
     )

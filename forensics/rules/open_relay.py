@@ -1,7 +1,8 @@
 """Open relay: mail for outside domains accepted from clients with no right to relay.
 
 Inbound RCPTs to domains that are not local, accepted, with the message data
-accepted, from a client that did not authenticate and that no allow-list entry
+accepted, from a client that did not authenticate, is not the server itself (nor
+its content filter) and that no allow-list entry
 holds (RelayAllowList, or a logged mynetworks or RemoteIPRanges). Clients that
 relayed only after a change meant to stop relaying, and were allowed before it,
 belong to unexpected-relay-after-change instead. Nothing is called foreign while
@@ -15,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.core.findings import Finding, plural, span
+from forensics.core.findings import Finding, plural, rule_meta, span
 from forensics.rules.base import by_group, client_group, rcpt_finding
 from forensics.rules.context import Context
 
@@ -49,7 +50,7 @@ def evaluate(ctx: Context) -> list[Finding]:
     relayed = attempts.filter(
         pl.col("accepted").fill_null(False)
         & pl.col("outcome").is_in(["delivered", "partial", "incomplete"])
-        & pl.col("auth_user").is_null()
+        & ~pl.col("own")
         & pl.col("allow_entry").is_null()
     )
     if relayed.height == 0:
@@ -62,12 +63,18 @@ def evaluate(ctx: Context) -> list[Finding]:
         relayed = relayed.filter(
             ~(pl.col("client").is_in(earlier) & (pl.col("ts") >= first_change))
         )
+    relayed = relayed.with_columns(client_group().alias("group"))
+    settings = rule_meta(RULE)["settings"]
+    many = relayed["group"].n_unique() >= settings["unrelated_clients"]
     results = []
-    for group, rows in by_group(relayed.with_columns(client_group().alias("group")), "group"):
+    for group, rows in by_group(relayed, "group"):
         flags, flags_row = ctx.relayflags(span(rows)[1])
         known = rows.filter(pl.col("ip").is_not_null())
         public = known.height > 0 and not bool(known["private"].all())
         data = bool(rows["data_accepted"].fill_null(False).any())
+        # What proves the client had no right to relay (rules.toml says why each).
+        unrestricted = ctx.registry_seen is not None and (flags is None or flags == 0)
+        proof = unrestricted or ctx.allow_entries.height > 0 or many
         clients = rows["client"].n_unique()
         facts = {
             "who": group if clients == 1 else f"{plural(clients, 'client')} in {group}",
@@ -82,12 +89,14 @@ def evaluate(ctx: Context) -> list[Finding]:
             "allow_text": ", in no allow-list entry" if ctx.allow_entries.height else "",
             "sessions": plural(rows["session"].n_unique(), "session"),
             "relayflags_cause": _relayflags_cause(ctx, flags, flags_row),
+            "proof_text": "" if proof else settings["unproven_text"],
         }
         seen = {
             "domains_known": ctx.domains_given,
             "registry": ctx.registry_seen is not None,
             "public": public,
             "data": data,
+            "proof": proof,
         }
         results.append(
             rcpt_finding(
@@ -96,7 +105,11 @@ def evaluate(ctx: Context) -> list[Finding]:
                 rows,
                 facts=facts,
                 seen=seen,
-                metrics={"public": 1.0 if public else 0.0, "data": 1.0 if data else 0.0},
+                metrics={
+                    "public": 1.0 if public else 0.0,
+                    "data": 1.0 if data else 0.0,
+                    "proof": 1.0 if proof else 0.0,
+                },
             )
         )
     return results

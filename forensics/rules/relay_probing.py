@@ -1,7 +1,8 @@
 """Relay probing: one address making repeated relay attempts that are refused.
 
 Inbound RCPTs to outside domains refused as relaying, from a client that never had a
-relay accepted and that no allow-list entry holds (an allowed client being
+relay accepted, that is not the server itself or its users, and that no allow-list
+entry holds (an allowed client being
 refused is relay-not-allowed-relayflags' business). One finding per client address
 with at least the configured number of attempts; severity grows with the count.
 Clients on private addresses are grouped by /24 network: a dozen office PCs refused
@@ -24,6 +25,7 @@ def evaluate(ctx: Context) -> list[Finding]:
     ever_relayed = attempts.filter(pl.col("accepted").fill_null(False))["client"].unique()
     refused = attempts.filter(
         (pl.col("refusal") == "relay_denied")
+        & ~pl.col("own")
         & pl.col("allow_entry").is_null()
         & ~pl.col("client").is_in(ever_relayed.to_list())
     )

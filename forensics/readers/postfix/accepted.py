@@ -12,6 +12,8 @@ from forensics.readers.postfix.event_rows import inbound, mail_from, rcpt_to
 from forensics.readers.postfix.fields import on
 from grammars import postfix as g
 
+# How an accepted RCPT's reply names the agent that took the message off the queue.
+DELIVERED_BY = "queued; delivered by "
 # DATA and its reply come after every RCPT, however many recipients there were.
 _DATA_SUB = 1_000_000
 
@@ -29,8 +31,13 @@ def accepted_messages(
         pl.col("source").alias("_csrc"),
         pl.col("line").alias("_cline"),
     ).unique("qid", keep="last", maintain_order=True)
+    # The client's RCPT named the address before alias expansion (orig_to=): a local
+    # alias forwarded to an outside mailbox is not the client asking us to relay.
     accepted = (
-        deliveries.unique(["qid", "to_addr"], keep="first", maintain_order=True)
+        deliveries.with_columns(
+            pl.coalesce(pl.col("orig_to").replace("", None), pl.col("to_addr")).alias("_rcpt")
+        )
+        .unique(["qid", "_rcpt"], keep="first", maintain_order=True)
         .join(queued, on="qid", how="inner")
         .join(senders, on="qid", how="left")
         # Each RCPT must be followed by its own reply: number them within the message.
@@ -59,7 +66,7 @@ def accepted_messages(
             sub=pl.col("_k") + 10,
             kind="command",
             verb="RCPT",
-            arg=rcpt_to(pl.col("to_addr")),
+            arg=rcpt_to(pl.col("_rcpt")),
             ts=pl.col("_cts"),
         ),
         inbound(
@@ -68,6 +75,10 @@ def accepted_messages(
             sub=pl.col("_k") + 11,
             kind="reply",
             code=ok,
+            # Where the queue sent it: a local delivery proves a local domain.
+            text=pl.concat_str(
+                [pl.lit(DELIVERED_BY), pl.col("daemon"), pl.lit(" relay="), pl.col("relay")]
+            ),
             ts=pl.col("_cts"),
         ),
         inbound(with_sender, order=at_client, sub=_DATA_SUB, kind="command", verb="DATA"),

@@ -11,7 +11,7 @@ from forensics.readers.postfix.accepted import accepted_messages
 from forensics.readers.postfix.outbound import outbound_attempts
 from forensics.readers.postfix.queue import deliveries, senders
 from forensics.readers.postfix.rejects import rejections
-from forensics.readers.postfix.smtpd import connections, smtpd_sessions
+from forensics.readers.postfix.smtpd import connections, implied_connects, smtpd_sessions
 
 
 def events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
@@ -20,6 +20,7 @@ def events(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     delivered = deliveries(df, engine)
     parts = [
         *connections(smtpd, engine),
+        implied_connects(smtpd, engine),
         *rejections(smtpd, engine),
         *accepted_messages(smtpd, sender_of, delivered, engine),
         *outbound_attempts(delivered.join(sender_of, on="qid", how="left"), engine),

@@ -35,7 +35,14 @@ def outbound_attempts(deliveries: pl.DataFrame, engine: Engine) -> list[pl.DataF
     talked = out.filter(sent | pl.col("r_code").is_not_null())
     ok = pl.lit(250)
     return [
-        _outbound(first, sub=0, kind="connect", arg=pl.col("_peer")),
+        # With its port: a hand-off to a content filter is told by it (derive/submission).
+        _outbound(
+            first,
+            sub=0,
+            kind="connect",
+            arg=pl.col("_peer"),
+            text=pl.concat_str([pl.lit("relay="), pl.col("relay")]),
+        ),
         _outbound(
             with_sender, sub=1, kind="command", verb="MAIL", arg=mail_from(pl.col("_sender"))
         ),

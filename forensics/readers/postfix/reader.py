@@ -8,12 +8,12 @@ import polars as pl
 from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine, extract
 from forensics.core.text import lines_frame
-from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
-from forensics.readers.common import LogResult
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
+from forensics.readers.common import LogResult, log_reading
 from forensics.readers.postfix.accounting import account
 from forensics.readers.postfix.events import events
 from forensics.readers.postfix.service import service_events
-from forensics.readers.postfix.stamps import with_timestamps
+from forensics.readers.postfix.stamps import with_timestamps, year_assumptions
 from forensics.readers.postfix.stream import stream_order
 from grammars import postfix as g
 
@@ -25,7 +25,8 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
         pl.col("prog").str.split("/").list.last().alias("daemon"),
         pl.col("prog").str.starts_with("postfix").fill_null(False).alias("_postfix"),
     )
-    accounts = account(df, order)
+    accounts = account(df, order, ordered)
+    assumed = year_assumptions(df, ordered, year)
     # Only Postfix's own lines make sessions, and only the columns the events are made
     # of go on: the raw text, the stamp's parts and the year's helpers stay behind
     # (each later filter copies what it is given; memory is what a million lines cost).
@@ -40,6 +41,7 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
         accounts.unparsed_counts,
         accounts.lines,
         service_events(postfix_rows, engine),
+        assumptions=assumed,
     )
 
 
@@ -56,18 +58,7 @@ def _headers(ordered: list[Evidence], engine: Engine) -> pl.DataFrame:
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
-    found = read(items, year=options.year, engine=options.engine)
-    frames_read = {"events": found.events}
-    if found.service_events is not None:
-        frames_read["service_events"] = found.service_events
-    return counted(
-        items,
-        found.records,
-        found.unparsed_counts,
-        found.lines,
-        frames=frames_read,
-        unparsed_rows=found.unparsed,
-    )
+    return log_reading(items, read(items, year=options.year, engine=options.engine))
 
 
 READER = FormatReader(

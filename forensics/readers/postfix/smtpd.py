@@ -47,3 +47,19 @@ def connections(smtpd: pl.DataFrame, engine: Engine) -> list[pl.DataFrame]:
         inbound(connects, sub=0, kind="connect", arg=peer()),
         inbound(disconnects, sub=9, kind="disconnect"),
     ]
+
+
+def implied_connects(smtpd: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """A connect for each session whose "connect from" line is not in the log (it
+    began before the log did, or the log was cut), from the first of its lines that
+    names the client (a reject, client=, disconnect): the client's address is never
+    left unknown when a line carries it. Only such sessions' lines are parsed again."""
+    connected = smtpd.filter(pl.col("msg").str.starts_with("connect from "))["_session"]
+    orphans = smtpd.filter(~pl.col("_session").is_in(connected.unique().implode()))
+    columns = ["_session", "_g", "source", "line", "ts", "name", "addr"]
+    named = [
+        on(orphans, ("smtpd",), grammar, engine).select(columns)
+        for grammar in (g.REJECT, g.CLIENT, g.DISCONNECT)
+    ]
+    first = pl.concat(named).sort("_g").unique("_session", keep="first", maintain_order=True)
+    return inbound(first, sub=0, kind="connect", arg=peer())

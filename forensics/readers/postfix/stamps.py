@@ -8,6 +8,7 @@ import datetime as dt
 
 import polars as pl
 
+from forensics.core import frames
 from forensics.core.evidence import Evidence
 from forensics.core.timeparse import timestamps
 from forensics.readers.postfix.stream import family
@@ -72,3 +73,37 @@ def _years(families: list[str], ordered: list[Evidence], year: int | None) -> pl
 
 def _mtime(item: Evidence) -> dt.datetime:
     return dt.datetime.fromtimestamp(item.mtime) if item.mtime else dt.datetime.now()
+
+
+def year_assumptions(df: pl.DataFrame, ordered: list[Evidence], year: int | None) -> pl.DataFrame:
+    """One ``assumptions`` row per file with yearless stamps: the year its first line
+    was given, and from what."""
+    first = (
+        df.filter(pl.col("mon").is_not_null())
+        .group_by("fid")
+        .agg(pl.col("_year").first())
+        .sort("fid")
+    )
+    families = [family(e.source) for e in ordered]
+    newest = {name: _mtime(e) for name, e in zip(families, ordered, strict=True)}
+    rows = []
+    for fid, first_year in first.iter_rows():
+        item = ordered[fid]
+        if year is not None:
+            why = "given with --year (the year of the first line)"
+        else:
+            taken = newest[families[fid]].date().isoformat()
+            why = (
+                "syslog stamps carry no year: the last line is taken for the year of the "
+                f"modification time of the newest file of its rotation ({taken}), and the "
+                "years counted back over each New Year to the first line"
+            )
+        rows.append(
+            {
+                "what": f"the first line of {item.source} is of {first_year}",
+                "why": why,
+                "override": "--year",
+                "source": item.source,
+            }
+        )
+    return pl.DataFrame(rows, schema=frames.ASSUMPTIONS)

@@ -110,10 +110,13 @@ class Context:
 
     @cached_property
     def domains_given(self) -> bool:
-        return self.frames.domains.filter(pl.col("origin") != "inferred").height > 0
+        """Whether a local domain is proved (given, configured, in the directory, or
+        delivered to a mailbox here), not only inferred or read from a server name."""
+        weak = ["inferred", "server-name"]
+        return self.frames.domains.filter(~pl.col("origin").is_in(weak)).height > 0
 
     def relay_attempts(self) -> pl.DataFrame:
-        """Inbound RCPTs to domains that are not local: requests to relay."""
+        """Requests to relay (forensics.rules.context.recipients.relay_attempts)."""
         return recipient_rows.relay_attempts(self.recipients)
 
     # --- changes ----------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.core.frames import Frames
+from forensics.derive.submission import filter_addresses, own_submission
 from forensics.rules.context.networks import ipv4_int, is_private
 
 # A client whose connection line named nothing usable: still a subject of its own.
@@ -55,7 +56,8 @@ def recipients(
     """``recipients`` with their session's client facts and where the recipient's
     locality comes from: ``auth_user``, ``data_accepted``, ``remote_host``, ``ip``
     (integer), ``private``, ``allow_entry`` (label of the first allow-list entry
-    holding the client), ``in_directory``, ``domain_origin``."""
+    holding the client), ``in_directory``, ``domain_origin``, ``own`` (the server's
+    users' or its own mail: derive/submission.py)."""
     sessions = frames.sessions.select(*_SESSION_FACTS)
     out = recipients.join(sessions, on="session", how="left", maintain_order="left")
     out = out.with_columns(ipv4_int(pl.coalesce("remote_ip", "remote_host")).alias("ip"))
@@ -65,7 +67,9 @@ def recipients(
     )
     allowed = _allowed(out.select("ip").drop_nulls().unique(), allow_entries)
     out = out.join(allowed, on="ip", how="left", maintain_order="left")
-    return _with_domain_facts(out, "rcpt", frames)
+    filters = filter_addresses(frames.events)
+    own = own_submission(pl.col("auth_user"), pl.col("remote_ip"), filters)
+    return _with_domain_facts(out, "rcpt", frames, own.alias("own"))
 
 
 def ndrs(frames: Frames, ndrs: pl.DataFrame) -> pl.DataFrame:
@@ -80,7 +84,13 @@ def ndrs(frames: Frames, ndrs: pl.DataFrame) -> pl.DataFrame:
 
 
 def relay_attempts(recipients: pl.DataFrame) -> pl.DataFrame:
-    """Inbound RCPTs to domains that are not local: requests to relay."""
-    return recipients.filter(
-        (pl.col("direction") == "inbound") & (pl.col("local") == False)  # noqa: E712
+    """Inbound RCPTs to domains that are not local: requests to relay. A domain is not
+    local when the local domains known exclude it, or, when none is known, when the
+    server itself refused it as relaying (a relay refusal says the server does not
+    hold the domain). ``own`` marks the mail of the server's users and of the server
+    itself (derive/submission.py): never relaying by an outside client, though its
+    refusal may be the incident."""
+    foreign = (pl.col("local") == False) | (  # noqa: E712
+        pl.col("local").is_null() & (pl.col("refusal") == "relay_denied")
     )
+    return recipients.filter((pl.col("direction") == "inbound") & foreign)
