@@ -198,6 +198,9 @@ def test_the_rule_context_settings():
         # An event id or a pattern of the message, not both.
         assert ("id" in mark) != ("message" in mark)
         assert isinstance(mark["id"], int) if "id" in mark else _is_regex(mark["message"])
+    for mark in context["lifecycle_events"]:
+        assert _is_regex(mark["source"])
+        assert all(isinstance(i, int) for i in mark.get("ids", []))
 
 
 def test_kb_articles():

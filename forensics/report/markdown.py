@@ -18,6 +18,7 @@ import polars as pl
 
 from forensics.core.findings import SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
+from forensics.knowledge import load
 from forensics.report import timeline
 from forensics.report.summary import Summary
 
@@ -94,13 +95,8 @@ def moments(frames: Frames, found: list[Finding]) -> list[dict[str, str]]:
                 "where": f"{row['source']}:{row['line']}" if row["source"] else "inferred",
             }
         )
-    # Failures, and the mail service starting or stopping (the IMS's 1000 and 1001;
-    # Postfix's master daemon starting, reloading main.cf, stopping).
-    events = frames.service_events.filter(
-        pl.col("type").is_in(["Error", "Warning"])
-        | ((pl.col("event_source") == "MSExchangeIMC") & pl.col("event_id").is_in([1000, 1001]))
-        | pl.col("event_source").str.ends_with("/master")
-    )
+    # Failures, and the mail service starting or stopping (rules.toml lifecycle_events).
+    events = frames.service_events.filter(pl.col("type").is_in(["Error", "Warning"]) | _lifecycle())
     for row in _ends(events.sort("ts", nulls_last=True)).iter_rows(named=True):
         event = " ".join(str(v) for v in (row["event_source"], row["event_id"]) if v is not None)
         rows.append(
@@ -123,6 +119,17 @@ def moments(frames: Frames, found: list[Finding]) -> list[dict[str, str]]:
         {"time": _when(r["ts"]) if r["ts"] else "", "what": r["what"], "where": r["where"]}
         for r in rows
     ]
+
+
+def _lifecycle() -> pl.Expr:
+    """A service event of the mail service starting or stopping."""
+    found = pl.lit(False)
+    for entry in load("rules")["context"]["lifecycle_events"]:
+        match = pl.col("event_source").str.contains(entry["source"]).fill_null(False)
+        if "ids" in entry:
+            match = match & pl.col("event_id").is_in(entry["ids"]).fill_null(False)
+        found = found | match
+    return found
 
 
 def render(frames: Frames, summary: Summary, found: list[Finding], *, version: str) -> str:
