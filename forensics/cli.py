@@ -405,14 +405,7 @@ def analyze(
         wanted.append(("--json", Path(json_out)))
     # Before anything is read: a bad output costs the user nothing yet.
     outputs.guard([(option, path) for option, path in wanted if path is not None], paths)
-    if len(paths) == 1 and fleet.is_dataset(paths[0]):
-        # Frames parsed before, maybe on other machines.
-        if hosts and not set(map(fleet.host_name, hosts)) <= set(fleet.hosts(paths[0])):
-            known = ", ".join(fleet.hosts(paths[0]))
-            raise UsageError(f"--host {', '.join(hosts)}: not in {paths[0]} (it holds {known})")
-        frames = fleet.load(paths[0], list(hosts) or None)
-    else:
-        frames = _read(paths, quiet=quiet, **options)
+    frames = _frames(paths, hosts, quiet, options)
     # The classifier and the report stack (plotly, Jinja2) load here, not at start:
     # parse, formats and the usage errors do not pay for them.
     from forensics import rules
@@ -443,14 +436,34 @@ def analyze(
         _echo_summary(summary, err=to_stderr)
         for line in findings_lines(found):
             click.echo(line, err=to_stderr)
+    _echo_written(output, json_out, markdown_out, to_stderr)
+    if fail_on and any(at_least(f.severity, fail_on) for f in found):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _frames(
+    paths: tuple[Path, ...], hosts: tuple[str, ...], quiet: bool, options: dict[str, Any]
+) -> Frames:
+    """The evidence read, or the frames of a dataset parse --dataset wrote before
+    (maybe on other machines), for the hosts asked."""
+    if len(paths) == 1 and fleet.is_dataset(paths[0]):
+        if hosts and not set(map(fleet.host_name, hosts)) <= set(fleet.hosts(paths[0])):
+            known = ", ".join(fleet.hosts(paths[0]))
+            raise UsageError(f"--host {', '.join(hosts)}: not in {paths[0]} (it holds {known})")
+        return fleet.load(paths[0], list(hosts) or None)
+    return _read(paths, quiet=quiet, **options)
+
+
+def _echo_written(
+    output: Path | None, json_out: str | None, markdown_out: Path | None, to_stderr: bool
+) -> None:
+    """Where each output went (on stderr when the JSON itself is on stdout)."""
     if output is not None:
         click.echo(f"report: {output}", err=to_stderr)
     if json_out and not to_stderr:
         click.echo(f"findings: {json_out}")
     if markdown_out:
         click.echo(f"post-mortem: {markdown_out}", err=to_stderr)
-    if fail_on and any(at_least(f.severity, fail_on) for f in found):
-        raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
 def _write_text(path: Path, text: str, option: str) -> None:
