@@ -150,13 +150,26 @@ MSEXCH = _done(
 # The recipient line of an Exchange 4.0/5.x report, at the start of a line:
 #   someone@example.net on Thu, 29 Apr 1999 16:51:51 -0500
 #   'user@domain' on 10/7/99 2:42 PM
+#   </o=Org/ou=Site/cn=Recipients/cn=Sales> on 5/16/00 9:03 AM   (an X.500 DN)
+#   Sales Desk on 5/16/00 9:03 AM                                 (a display name)
+# A directory recipient is named by its X.500 DN or its display name when it has no
+# SMTP address of its own; a display name is taken only before a date.
+_X500_DN = pp.Regex(r"/o=[^\r\n<>'\"]+?(?=>?'? on )")
+_DISPLAY_NAME = pp.Regex(
+    r"[^\s<>'\"@:;/][^\r\n<>'\"@:;]*?(?= on [0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}\b)"
+)
 IMS_RECIPIENT = _done(
     "ims-report-recipient",
     _LINE_START_INDENTED
     + pp.Opt(pp.Literal("'"))
     # An X.400 O/R address with the SMTP address inside: "c=US;a= ;p=Org;dda:SMTP=x@y;"
     + pp.Opt(pp.Regex(r"[A-Za-z]+=[^\r\n@]*?dda:SMTP="))
-    + _ADDR("recipient")
+    + (
+        _ADDR("recipient")
+        | (pp.Literal("<") + _X500_DN("recipient") + pp.Literal(">"))
+        | _X500_DN("recipient")
+        | _DISPLAY_NAME("recipient")
+    )
     + pp.Opt(pp.Literal(";"))
     + pp.Opt(pp.Literal("'"))
     + _SP

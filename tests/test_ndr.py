@@ -150,3 +150,44 @@ def test_reading_in_two_processes_gives_the_same_rows():
     assert_frame_equal(one.ndrs, two.ndrs)
     assert_frame_equal(one.unparsed, two.unparsed)
     assert (one.records, one.unparsed_counts) == (two.records, two.unparsed_counts)
+
+
+X500_REPORT = """From: System Administrator <postmaster@contoso.example>
+To: ann@contoso.example
+Subject: Undeliverable: quote
+Date: Tue, 16 May 2000 09:05:00 -0400
+MIME-Version: 1.0
+Content-Type: text/plain
+
+Your message
+
+  To:      Sales Desk
+  Subject: quote
+  Sent:    5/16/00 9:03 AM
+
+did not reach the following recipient(s):
+
+</o=Contoso/ou=Site1/cn=Recipients/cn=Sales> on 5/16/00 9:03 AM
+            The recipient name is not recognized
+            MSEXCH:IMS:Contoso:Site1:MAIL01 0 (000C05A6) Unknown Recipient
+
+Sales Desk on 5/16/00 9:03 AM
+            The recipient name is not recognized
+            MSEXCH:IMS:Contoso:Site1:MAIL01 0 (000C05A6) Unknown Recipient
+
+jane@tailspin.example on 5/16/00 9:03 AM
+            You do not have permission to send to this recipient.
+            MSEXCH:IMS:Contoso:Site1:MAIL01 3550 (000B09AA) 550 Relaying is prohibited
+"""
+
+
+def test_directory_recipients_named_by_x500_dn_or_display_name_are_rows(tmp_path):
+    # An Exchange 5.x report names a directory recipient without an SMTP address of
+    # its own by its X.500 DN or its display name: each is a failed recipient too.
+    (tmp_path / "bounce.eml").write_text(X500_REPORT)
+    rows = ingest([tmp_path]).ndrs.select("recipient", "msexch_code", "refusal").rows()
+    assert rows == [
+        ("/o=contoso/ou=site1/cn=recipients/cn=sales", "0", "unknown_recipient"),
+        ("sales desk", "0", "unknown_recipient"),
+        ("jane@tailspin.example", "3550", "relay_denied"),
+    ]
