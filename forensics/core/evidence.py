@@ -56,9 +56,28 @@ _READ_FLAGS = (
 )
 
 
-def _read_bytes(path: str) -> tuple[bytes, float]:
-    """The whole file, read-only. O_NOATIME keeps even the access time of the
-    evidence as it was; the kernel allows it only to the owner (or root)."""
+@dataclass
+class _Read:
+    """A file as read: the bytes kept for parsing (at most MAX_PARSED_BYTES), and the
+    size and SHA-256 of the whole file, however large."""
+
+    data: bytes
+    size: int
+    sha256: str
+    mtime: float
+
+
+# A file is parsed up to this many bytes; past them it is still read to the end and
+# hashed whole, and its note says how much was parsed.
+MAX_PARSED_BYTES = 1 << 30
+_CHUNK = 8 << 20
+
+
+def _read_bytes(path: str) -> _Read:
+    """The file, read-only, to its end, in chunks: the hash and size are of every
+    byte (one read call returns at most about 2 GiB, so a single read would cut a
+    larger file short). O_NOATIME keeps even the access time of the evidence as it
+    was; the kernel allows it only to the owner (or root)."""
     try:
         fd = os.open(path, _READ_FLAGS | getattr(os, "O_NOATIME", 0))
     except PermissionError:
@@ -67,14 +86,19 @@ def _read_bytes(path: str) -> tuple[bytes, float]:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise _NotAFile(0, "not a regular file")
-        want = info.st_size + 1  # one byte more than stat says: a short read is the end
-        data = os.read(fd, want)
-        if len(data) < want:
-            return data, info.st_mtime
-        chunks = [data]  # the file grew, or stat lied (some special file systems)
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks), info.st_mtime
+        digest = hashlib.sha256()
+        kept: list[bytes] = []
+        room, size = MAX_PARSED_BYTES, 0
+        # A small file comes in one read (its size and one byte more: a short read is
+        # the end); a large one, or one that grows, in chunks.
+        first = min(info.st_size + 1, _CHUNK)
+        while chunk := os.read(fd, first if size == 0 else _CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if room > 0:
+                kept.append(chunk[:room])
+                room -= len(kept[-1])
+        return _Read(b"".join(kept), size, digest.hexdigest(), info.st_mtime)
     finally:
         os.close(fd)
 
@@ -159,7 +183,11 @@ def examine(path: str | Path, source: str, sniff: Sniffer, force: str | None = N
     user named). Never raises for a bad file."""
     item = Evidence(source=source, path=str(path))
     try:
-        raw, item.mtime = _read_bytes(str(path))
+        read = _read_bytes(str(path))
+    except MemoryError:
+        item.format = "unreadable"
+        item.note = "too large to read into this machine's memory; the rest was analysed"
+        return item
     except FileNotFoundError:
         item.format = "unreadable"
         item.note = "dangling symbolic link" if os.path.islink(path) else "vanished while reading"
@@ -167,12 +195,17 @@ def examine(path: str | Path, source: str, sniff: Sniffer, force: str | None = N
     except OSError as exc:
         item.format, item.note = "unreadable", f"unreadable: {exc.strerror or exc}"
         return item
-    item.size = len(raw)
-    item.sha256 = hashlib.sha256(raw).hexdigest()
+    raw, item.mtime, item.size, item.sha256 = read.data, read.mtime, read.size, read.sha256
     if not raw:
         item.format, item.note = "empty", "empty file"
         return item
     data, item.compression, item.note = _decompress(raw)
+    if read.size > len(raw):
+        cut = (
+            f"{read.size:,} bytes, hashed whole; only the first {len(raw):,} parsed "
+            "(MAX_PARSED_BYTES)"
+        )
+        item.note = "; ".join(n for n in (item.note, cut) if n)
     text, item.encoding = _decode(data)
     if text is None:
         item.format = "binary"

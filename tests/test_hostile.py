@@ -1,0 +1,62 @@
+"""Hostile and huge evidence: hashes and sizes of whole files, however large."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from forensics.core import evidence
+from forensics.ingest import ingest
+from tests.conftest import IMS_FIXTURES
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def test_a_file_over_2_gib_is_hashed_and_sized_whole(tmp_path, monkeypatch):
+    # One read() call returns at most about 2 GiB: the file must be read to its end.
+    big = tmp_path / "huge.bin"
+    with big.open("wb") as f:  # sparse: costs no disk
+        f.truncate((2 << 30) + 4096)
+    good = tmp_path / "L0000001.LOG"
+    good.write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    monkeypatch.setattr(evidence, "MAX_PARSED_BYTES", 1 << 20)  # keep the test's memory low
+    inputs = {r["path"]: r for r in ingest([tmp_path]).inputs.to_dicts()}
+    assert inputs["huge.bin"]["bytes"] == (2 << 30) + 4096
+    assert inputs["huge.bin"]["sha256"] == _sha256(big)
+    assert "hashed whole" in inputs["huge.bin"]["note"]
+    assert inputs["L0000001.LOG"]["format"] == "ims" and inputs["L0000001.LOG"]["records"] > 0
+
+
+def test_a_file_larger_than_what_is_parsed_is_still_hashed_whole(tmp_path, monkeypatch):
+    log = (IMS_FIXTURES / "inbound_medium.LOG").read_bytes()
+    path = tmp_path / "L0000001.LOG"
+    path.write_bytes(log * 200)
+    monkeypatch.setattr(evidence, "MAX_PARSED_BYTES", len(log) * 10)
+    (row,) = ingest([tmp_path]).inputs.to_dicts()
+    assert (row["bytes"], row["sha256"]) == (len(log) * 200, _sha256(path))
+    assert row["format"] == "ims"
+    assert f"only the first {len(log) * 10:,} parsed" in row["note"]
+
+
+def test_a_file_that_cannot_be_held_in_memory_is_a_row_and_the_rest_is_analysed(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "a.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    (tmp_path / "b.bin").write_bytes(b"\0" * 10)
+    real = evidence._read_bytes
+
+    def starved(path: str) -> evidence._Read:
+        if path.endswith("b.bin"):
+            raise MemoryError
+        return real(path)
+
+    monkeypatch.setattr(evidence, "_read_bytes", starved)
+    inputs = {r["path"]: r for r in ingest([tmp_path]).inputs.to_dicts()}
+    assert inputs["b.bin"]["format"] == "unreadable" and "memory" in inputs["b.bin"]["note"]
+    assert inputs["a.LOG"]["records"] > 0
