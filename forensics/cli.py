@@ -31,6 +31,7 @@ from forensics.core.evidence import NoInputError
 from forensics.core.findings import SEVERITIES, at_least
 from forensics.core.frames import Frames
 from forensics.core.lineparse import ENGINES
+from forensics.core.printable import printable
 from forensics.core.timeparse import DATE_ORDERS
 from forensics.ingest import frames_from, ingest
 from forensics.knowledge import load
@@ -54,7 +55,7 @@ class _Cli(click.Group):
         except ForensicsError as exc:
             if ctx.meta.get("debug"):
                 raise
-            click.echo(f"smtp-forensics: error: {exc}", err=True)
+            _echo(f"smtp-forensics: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -62,7 +63,7 @@ class _Cli(click.Group):
             if ctx.meta.get("debug"):
                 raise
             # Outputs are renamed into place whole (core.outputs), so none is half written.
-            click.echo(
+            _echo(
                 "smtp-forensics: interrupted; outputs written before stay whole, the rest "
                 "were not written",
                 err=True,
@@ -75,12 +76,17 @@ class _Cli(click.Group):
         except Exception as exc:
             if ctx.meta.get("debug"):
                 raise
-            click.echo(
+            _echo(
                 f"smtp-forensics: internal error: {type(exc).__name__}: {exc}. "
                 "Run again with --debug for the traceback, and please report it.",
                 err=True,
             )
             ctx.exit(EXIT_INTERNAL)
+
+
+def _echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print a line; evidence text in it cannot drive the terminal (core.printable)."""
+    click.echo(printable(message), err=err, nl=nl)
 
 
 def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
@@ -206,17 +212,17 @@ def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frame
         raise InputError(f"{exc}; check the path") from exc
     summary = summarize(frames)
     for path, why in summary.skipped[:MAX_SKIP_LINES]:
-        click.echo(f"skipped: {path}: {why}", err=True)
+        _echo(f"skipped: {path}: {why}", err=True)
     for row in frames.unparsed.head(MAX_WARNINGS).iter_rows(named=True):
-        click.echo(f"warning: {row['source']}:{row['line']}: {row['reason']}", err=True)
+        _echo(f"warning: {row['source']}:{row['line']}: {row['reason']}", err=True)
     if frames.unparsed.height > MAX_WARNINGS:
         more = frames.unparsed.height - MAX_WARNINGS
-        click.echo(
+        _echo(
             f"warning: ... and {more:,} more lines not read (all are in unparsed.parquet)", err=True
         )
     if len(summary.skipped) > MAX_SKIP_LINES:
         more = len(summary.skipped) - MAX_SKIP_LINES
-        click.echo(f"skipped: ... and {more} more files (all are in the inputs table)", err=True)
+        _echo(f"skipped: ... and {more} more files (all are in the inputs table)", err=True)
     if summary.readable == 0:
         where = ", ".join(str(p) for p in paths)
         raise InputError(
@@ -228,7 +234,7 @@ def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frame
 
 def _echo_summary(summary: Summary, *, err: bool = False) -> None:
     for line in text_lines(summary):
-        click.echo(line, err=err)
+        _echo(line, err=err)
 
 
 @cli.command()
@@ -279,11 +285,11 @@ def parse(
         ) from exc
     _echo_summary(summarize(frames))
     if dataset:
-        click.echo(f"wrote {len(written)} files into the dataset {out}")
+        _echo(f"wrote {len(written)} files into the dataset {out}")
         return
     for path in written:
         rows = getattr(frames, path.stem).height
-        click.echo(f"wrote {path} ({rows:,} rows)")
+        _echo(f"wrote {path} ({rows:,} rows)")
 
 
 @cli.command()
@@ -300,15 +306,15 @@ def formats(paths: tuple[Path, ...]) -> None:
     if not paths:
         table = load("formats")
         titles = {f["name"]: f["title"] for f in table["format"]}
-        click.echo("Formats read (recognised by content, not by name):")
+        _echo("Formats read (recognised by content, not by name):")
         for reader in registry.READERS:
             for fmt in reader.formats:
                 title = titles.get(fmt.name, "(not described in formats.toml)")
                 frames_made = ", ".join(frames_from(reader))
-                click.echo(f"  {fmt.name:<13} {title}  -> {frames_made}")
-        click.echo("Files not read are listed as:")
+                _echo(f"  {fmt.name:<13} {title}  -> {frames_made}")
+        _echo("Files not read are listed as:")
         for f in table["skipped"]:
-            click.echo(f"  {f['name']:<13} {f['meaning']}")
+            _echo(f"  {f['name']:<13} {f['meaning']}")
         return
     try:
         evidence = discover(paths)
@@ -316,7 +322,7 @@ def formats(paths: tuple[Path, ...]) -> None:
         raise InputError(f"{exc}; check the path") from exc
     for item in evidence:
         detail = ", ".join(x for x in (item.encoding, item.compression, item.note) if x)
-        click.echo(f"{item.format:<10} {item.source}" + (f"  ({detail})" if detail else ""))
+        _echo(f"{item.format:<10} {item.source}" + (f"  ({detail})" if detail else ""))
 
 
 _TIME_FORMATS = [
@@ -429,13 +435,13 @@ def analyze(
             findings_json.document(frames, found, version=__version__, since=since, until=until)
         )
         if to_stderr:
-            click.echo(text, nl=False)
+            click.echo(text, nl=False)  # the JSON document: json.py made it safe
         else:
             _write_text(Path(json_out), text, "--json")
     if not quiet:
         _echo_summary(summary, err=to_stderr)
         for line in findings_lines(found):
-            click.echo(line, err=to_stderr)
+            _echo(line, err=to_stderr)
     _echo_written(output, json_out, markdown_out, to_stderr)
     if fail_on and any(at_least(f.severity, fail_on) for f in found):
         raise click.exceptions.Exit(EXIT_FINDINGS)
@@ -459,11 +465,11 @@ def _echo_written(
 ) -> None:
     """Where each output went (on stderr when the JSON itself is on stdout)."""
     if output is not None:
-        click.echo(f"report: {output}", err=to_stderr)
+        _echo(f"report: {output}", err=to_stderr)
     if json_out and not to_stderr:
-        click.echo(f"findings: {json_out}")
+        _echo(f"findings: {json_out}")
     if markdown_out:
-        click.echo(f"post-mortem: {markdown_out}", err=to_stderr)
+        _echo(f"post-mortem: {markdown_out}", err=to_stderr)
 
 
 def _write_text(path: Path, text: str, option: str) -> None:
@@ -491,21 +497,21 @@ def rules_command() -> None:
     for rule in rules.RULES:
         meta = findings.rule_meta(rule)
         levels = "/".join(dict.fromkeys(e["level"] for e in meta["severity"]))
-        click.echo(f"{rule}")
-        click.echo(f"  {meta['title']}")
+        _echo(f"{rule}")
+        _echo(f"  {meta['title']}")
         kbs = ", ".join(f"{kb} ({articles[kb]['title']})" for kb in meta["kb"])
-        click.echo(f"  KB: {kbs}")
-        click.echo(f"  one finding per {meta['subject']}; severity {levels}")
+        _echo(f"  KB: {kbs}")
+        _echo(f"  one finding per {meta['subject']}; severity {levels}")
         other = resolutions.get("title", {}).get(rule, {}).get("other")
         if other:
-            click.echo(f"  on other servers: {other}")
+            _echo(f"  on other servers: {other}")
         servers = [findings.ARTICLE_PLATFORM, *resolutions["steps"].get(rule, {})]
         names = ", ".join(resolutions["name"][server] for server in servers)
-        click.echo(f"  what to do, written for: {names}")
+        _echo(f"  what to do, written for: {names}")
         explained = [findings.ARTICLE_PLATFORM, *resolutions.get("cause", {}).get(rule, {})]
         if len(explained) > 1:
             names = ", ".join(resolutions["name"][server] for server in explained)
-            click.echo(f"  cause explained for: {names}")
+            _echo(f"  cause explained for: {names}")
 
 
 def main() -> None:

@@ -60,3 +60,31 @@ def test_a_file_that_cannot_be_held_in_memory_is_a_row_and_the_rest_is_analysed(
     inputs = {r["path"]: r for r in ingest([tmp_path]).inputs.to_dicts()}
     assert inputs["b.bin"]["format"] == "unreadable" and "memory" in inputs["b.bin"]["note"]
     assert inputs["a.LOG"]["records"] > 0
+
+
+OSC = "\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07"
+
+
+def test_terminal_escapes_in_a_log_reach_no_terminal_and_no_document(tmp_path):
+    from click.testing import CliRunner
+
+    from forensics.cli import cli
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    log = (IMS_FIXTURES / "inbound_medium.LOG").read_text()
+    (evidence / "L0000001.LOG").write_text(log + f"junk {OSC} line\n")
+    # A file name is the evidence's too: the terminal prints it as "skipped: ...".
+    (evidence / f"notes{OSC}.txt").write_text("nothing to read here\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(
+        cli,
+        ["analyze", str(evidence), "-o", str(out / "r.html"), "--markdown", str(out / "pm.md"),
+         "--json", str(out / "f.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "notes\\x1b]0;pwned\\x07" in result.output  # shown, escaped
+    assert "\x1b" not in (out / "pm.md").read_text()
+    assert "\x1b" not in (out / "f.json").read_text() and "\x07" not in (out / "f.json").read_text()

@@ -13,6 +13,7 @@ import polars as pl
 
 from forensics.core.findings import SEVERITIES, Finding
 from forensics.core.frames import Frames
+from forensics.core.printable import json_safe
 
 SCHEMA = "smtp-forensics/findings/v1"
 
@@ -93,4 +94,6 @@ def document(
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """The document as text; control characters from the evidence escaped (JSON
+    escapes C0 ones itself; core.printable.json_safe the C1 ones)."""
+    return json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

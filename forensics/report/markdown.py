@@ -18,6 +18,7 @@ import polars as pl
 
 from forensics.core.findings import SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
+from forensics.core.printable import printable
 from forensics.knowledge import load
 from forensics.report import timeline
 from forensics.report.summary import Summary
@@ -38,7 +39,7 @@ _FORMULA_START = ("=", "+", "-", "@")
 def md(value: Any) -> str:
     """Text made literal for Markdown (and a table cell): specials escaped, one line,
     no formula."""
-    text = " ".join(("" if value is None else str(value)).split())
+    text = " ".join(printable("" if value is None else str(value)).split())
     if text.startswith(_FORMULA_START):
         text = "'" + text
     return _SPECIAL.sub(r"\\\1", text)

@@ -1,0 +1,27 @@
+"""Text from the evidence made safe to print: control characters shown, not obeyed.
+
+A log line can carry terminal escape sequences (ESC ] 0 sets a terminal's title,
+ESC ] 52 writes the clipboard) or other C0/C1 controls. Wherever such text reaches a
+terminal or a document, each control character but tab and newline is written as
+``\\xNN``, so the reader sees it and the terminal does nothing with it.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Inside JSON strings, C1 characters pass json.dumps(ensure_ascii=False) raw; C0 ones
+# are escaped by it already.
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but tab and newline as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def json_safe(text: str) -> str:
+    """A JSON document with its C1 control characters (and DEL) as ``\\u00NN``
+    escapes: the same data, nothing a terminal would obey."""
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
