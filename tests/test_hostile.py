@@ -88,3 +88,40 @@ def test_terminal_escapes_in_a_log_reach_no_terminal_and_no_document(tmp_path):
     assert "notes\\x1b]0;pwned\\x07" in result.output  # shown, escaped
     assert "\x1b" not in (out / "pm.md").read_text()
     assert "\x1b" not in (out / "f.json").read_text() and "\x07" not in (out / "f.json").read_text()
+
+
+def test_a_folder_tree_1200_levels_deep_is_walked(tmp_path):
+    import os
+
+    deep = tmp_path / "evidence"
+    deep.mkdir()
+    # A path 1,200 folders deep is longer than PATH_MAX: build it one level at a time.
+    here = os.open(str(deep), os.O_RDONLY)
+    try:
+        for _ in range(1200):
+            os.mkdir("d", dir_fd=here)
+            below = os.open("d", os.O_RDONLY, dir_fd=here)
+            os.close(here)
+            here = below
+        fd = os.open("L0000001.LOG", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=here)
+        os.write(fd, (IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+        os.close(fd)
+    finally:
+        os.close(here)
+    inputs = ingest([deep]).inputs
+    assert inputs.height == 1 and inputs["format"][0] == "ims"
+
+
+def test_links_out_of_the_evidence_are_listed_not_followed(tmp_path):
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "L0000001.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    other = tmp_path / "other-server"
+    other.mkdir()
+    (other / "L0000002.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    (evidence / "elsewhere").symlink_to(other)
+    (evidence / "proc").symlink_to("/proc/self")
+    rows = {r["path"]: r for r in ingest([evidence]).inputs.to_dicts()}
+    assert set(rows) == {"L0000001.LOG", "elsewhere", "proc"}
+    for name in ("elsewhere", "proc"):
+        assert rows[name]["format"] == "link" and "outside the evidence" in rows[name]["note"]

@@ -220,35 +220,70 @@ def examine(path: str | Path, source: str, sniff: Sniffer, force: str | None = N
 
 
 _LOOP = "symbolic link to a folder already read (loop or duplicate)"
+_OUTSIDE = "symbolic link to a folder outside the evidence given (not followed)"
+# Kernel file systems: a link into them would walk the machine, not the evidence.
+_SPECIAL_ROOTS = ("/proc", "/sys", "/dev")
+
+
+def _listing(folder: str) -> list[os.DirEntry[str]]:
+    with os.scandir(folder) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
+def _outside(path: str, roots: list[str]) -> bool:
+    """Whether a followed link lands outside every evidence root (or in /proc, ...)."""
+    real = os.path.realpath(path)
+    if any(real == r or real.startswith(r + os.sep) for r in _SPECIAL_ROOTS):
+        return True
+    return not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
 def _walk(
-    folder: str, rel: str, seen: set[tuple[int, int]]
+    folder: str, rel: str, seen: set[tuple[int, int]], roots: list[str]
 ) -> Iterator[tuple[str, str, str | None]]:
     """(path, relative path, note) of every file below ``folder``, in name order,
-    following folder links once each. Notes mark what is not to be read."""
-    try:
-        info = os.stat(folder)
-        key = (info.st_dev, info.st_ino)
-        if key in seen:
-            yield folder, rel, _LOOP
-            return
-        seen.add(key)
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        yield folder, rel, f"unreadable folder: {exc.strerror or exc}"
-        return
-    for entry in entries:
-        child = f"{rel}/{entry.name}" if rel else entry.name
+    following folder links once each and only inside the evidence roots. Notes mark
+    what is not to be read. Iterative: a tree of any depth is walked (a recursion
+    stops near a thousand levels)."""
+    stack: list[Iterator[tuple[str, str, str]]] = [iter([(folder, rel, "dir")])]
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            continue
+        here, here_rel, kind = step
+        if kind == "file":
+            yield here, here_rel, None
+            continue
+        if kind == "outside":
+            yield here, here_rel, _OUTSIDE
+            continue
         try:
-            is_dir = entry.is_dir()  # follows links; cached from the listing otherwise
-        except OSError:
-            is_dir = False
-        if is_dir:
-            yield from _walk(entry.path, child, seen)
-        else:
-            yield entry.path, child, None
+            info = os.stat(here)
+            key = (info.st_dev, info.st_ino)
+            if key in seen:
+                yield here, here_rel, _LOOP
+                continue
+            seen.add(key)
+            entries = _listing(here)
+        except OSError as exc:
+            yield here, here_rel, f"unreadable folder: {exc.strerror or exc}"
+            continue
+        stack.append(iter([_kind(entry, here_rel, roots) for entry in entries]))
+
+
+def _kind(entry: os.DirEntry[str], rel: str, roots: list[str]) -> tuple[str, str, str]:
+    """(path, relative path, what it is: dir, file, or outside: a link to a folder
+    out of the evidence, not followed)."""
+    child = f"{rel}/{entry.name}" if rel else entry.name
+    try:
+        is_dir = entry.is_dir()  # follows links; cached from the listing otherwise
+        is_link = is_dir and entry.is_symlink()
+    except OSError:
+        is_dir = is_link = False
+    if is_link and _outside(entry.path, roots):
+        return entry.path, child, "outside"
+    return entry.path, child, "dir" if is_dir else "file"
 
 
 def discover(paths: Iterable[str | os.PathLike[str]], sniff: Sniffer) -> list[Evidence]:
@@ -270,12 +305,13 @@ def iter_discover(paths: Iterable[str | os.PathLike[str]], sniff: Sniffer) -> It
 def _examine_all(roots: list[Path], sniff: Sniffer) -> Iterator[Evidence]:
     seen: set[tuple[int, int]] = set()
     several = len(roots) > 1
+    real_roots = [os.path.realpath(r) for r in roots]
     for root in roots:
         if not root.is_dir():
             yield examine(root, root.name, sniff)
             continue
-        for path, rel, note in _walk(str(root), root.name if several else "", seen):
-            if note == _LOOP:
+        for path, rel, note in _walk(str(root), root.name if several else "", seen, real_roots):
+            if note in (_LOOP, _OUTSIDE):
                 yield Evidence(source=rel, path=path, format="link", note=note)
             elif note:
                 yield Evidence(source=rel, path=path, format="unreadable", note=note)
