@@ -13,7 +13,12 @@ and settles what needs all of them at once (the local domains).
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import signal
+import tempfile
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -54,22 +59,67 @@ def host_name(text: str) -> str:
     return _UNSAFE.sub("_", text).strip("._") or "evidence"
 
 
+# The marker parse --dataset writes at a dataset's root: a folder is a dataset because
+# this says so, never because of the names of its sub-folders (evidence may have an
+# "events" folder).
+MARKER = "smtp-forensics-dataset.json"
+SCHEMA = "smtp-forensics/dataset/v1"
+
+
 def is_dataset(path: Path) -> bool:
-    return path.is_dir() and (path / "events").is_dir() and (path / "inputs").is_dir()
+    marker = path / MARKER
+    if not marker.is_file():
+        return False
+    try:
+        return bool(json.loads(marker.read_text(encoding="utf-8")).get("schema") == SCHEMA)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def write(found: Frames, out: Path, host: str) -> list[Path]:
-    """Write ``found`` into the dataset at ``out`` as host ``host`` (replacing what an
-    earlier run of the same host wrote)."""
+    """Write ``found`` into the dataset at ``out`` as host ``host``, replacing what an
+    earlier run of the same host wrote. The new partitions are written beside the
+    dataset first and swapped in by renames, with Ctrl-C held off while they run: an
+    interrupted run leaves the host's old partitions or its new ones, whole."""
     host = host_name(host)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{host}-", dir=out))
+    try:
+        staged = _write_host(found, staging, host)
+        _swap_in(staging, out, host, list(found.as_dict()))
+        (out / MARKER).write_text(json.dumps({"schema": SCHEMA}) + "\n", encoding="utf-8")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / p.relative_to(staging) for p in staged]
+
+
+def _swap_in(staging: Path, out: Path, host: str, names: list[str]) -> None:
+    """Each frame's new host partition in place of the old, by renames."""
+    # Signals can be held off only from the main thread (a library caller may write
+    # from another; there the renames run as they are).
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        for name in names:
+            new, current = staging / name / f"host={host}", out / name / f"host={host}"
+            current.parent.mkdir(parents=True, exist_ok=True)
+            if current.exists():
+                current.rename(staging / f"old-{name}")
+            if new.exists():
+                new.rename(current)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _write_host(found: Frames, out: Path, host: str) -> list[Path]:
+    """Every frame of ``found`` as host ``host``'s partitions under ``out``."""
     written = []
     for name, frame in found.as_dict().items():
         columns = SOURCE_COLUMNS.get(name, ("source",))
         prefixed = [c for c in (*columns, *KEY_COLUMNS) if c in frame.columns]
         frame = frame.with_columns((pl.lit(host + "/") + pl.col(c)).alias(c) for c in prefixed)
         base = out / name / f"host={host}"
-        for old in base.rglob("*.parquet") if base.exists() else []:
-            old.unlink()
         if name in DAY_OF:
             day = pl.col(DAY_OF[name]).dt.strftime("%Y-%m-%d").fill_null("undated")
             for (value,), part in (

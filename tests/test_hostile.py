@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from forensics.core import evidence
 from forensics.ingest import ingest
 from tests.conftest import IMS_FIXTURES
@@ -108,8 +110,26 @@ def test_a_folder_tree_1200_levels_deep_is_walked(tmp_path):
         os.close(fd)
     finally:
         os.close(here)
-    inputs = ingest([deep]).inputs
-    assert inputs.height == 1 and inputs["format"][0] == "ims"
+    try:
+        inputs = ingest([deep]).inputs
+        assert inputs.height == 1 and inputs["format"][0] == "ims"
+    finally:
+        _remove_deep(deep, 1200)
+
+
+def _remove_deep(top: Path, levels: int) -> None:
+    """Remove the deep tree from the bottom up (shutil.rmtree recurses, and pytest's
+    clean-up of its temporary folders would fail on it)."""
+    import os
+
+    fds = [os.open(str(top), os.O_RDONLY)]
+    for _ in range(levels):
+        fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+    os.unlink("L0000001.LOG", dir_fd=fds[-1])
+    for level in range(levels, 0, -1):
+        os.close(fds[level])
+        os.rmdir("d", dir_fd=fds[level - 1])
+    os.close(fds[0])
 
 
 def test_links_out_of_the_evidence_are_listed_not_followed(tmp_path):
@@ -125,3 +145,37 @@ def test_links_out_of_the_evidence_are_listed_not_followed(tmp_path):
     assert set(rows) == {"L0000001.LOG", "elsewhere", "proc"}
     for name in ("elsewhere", "proc"):
         assert rows[name]["format"] == "link" and "outside the evidence" in rows[name]["note"]
+
+
+def test_evidence_with_folders_named_like_a_dataset_is_read_as_evidence(tmp_path):
+    from forensics import dataset
+
+    evidence = tmp_path / "evidence"
+    for name in ("events", "inputs"):
+        (evidence / name).mkdir(parents=True)
+    (evidence / "events" / "L0000001.LOG").write_bytes(
+        (IMS_FIXTURES / "inbound_medium.LOG").read_bytes()
+    )
+    assert not dataset.is_dataset(evidence)
+    frames = ingest([evidence])
+    dataset.write(frames, tmp_path / "fleet", "mx1")
+    assert dataset.is_dataset(tmp_path / "fleet")
+
+
+def test_an_interrupted_dataset_write_leaves_the_old_partitions_whole(tmp_path, monkeypatch):
+    from forensics import dataset
+
+    frames = ingest([IMS_FIXTURES / "inbound_medium.LOG"])
+    fleet = tmp_path / "fleet"
+    dataset.write(frames, fleet, "mx1")
+    before = {p: p.read_bytes() for p in sorted(fleet.rglob("*.parquet"))}
+
+    def interrupted(*args: object) -> list[Path]:
+        raise KeyboardInterrupt  # Ctrl-C while the new partitions are being written
+
+    monkeypatch.setattr(dataset, "_write_host", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        dataset.write(frames, fleet, "mx1")
+    assert {p: p.read_bytes() for p in sorted(fleet.rglob("*.parquet"))} == before
+    assert [p.name for p in fleet.iterdir() if p.name.startswith(".staging")] == []
+    assert len(dataset.load(fleet, ["mx1"]).sessions) == len(frames.sessions)
