@@ -101,8 +101,11 @@ CLIENT = compile_grammar(
 REJECT = compile_grammar(
     "postfix-reject",
     pp.Regex(r"NOQUEUE|[0-9A-Za-z]{5,20}")("qid")
-    + pp.Literal(": reject: ")
-    + pp.Regex(r"[A-Z]+")("cmd")
+    + pp.Literal(": ")
+    # A milter's refusal reads as smtpd's own, with its command (END-OF-MESSAGE too).
+    + pp.Opt(pp.Literal("milter-"))
+    + pp.Literal("reject: ")
+    + pp.Regex(r"[A-Z][A-Z-]*")("cmd")
     + pp.Literal(" from ")
     + _PEER
     + pp.Opt(pp.Literal(":") + pp.Regex(r"[0-9]+")("port"))

@@ -179,3 +179,17 @@ def test_an_interrupted_dataset_write_leaves_the_old_partitions_whole(tmp_path, 
     assert {p: p.read_bytes() for p in sorted(fleet.rglob("*.parquet"))} == before
     assert [p.name for p in fleet.iterdir() if p.name.startswith(".staging")] == []
     assert len(dataset.load(fleet, ["mx1"]).sessions) == len(frames.sessions)
+
+
+def test_a_milter_refusal_is_a_refusal_not_a_silently_read_line(tmp_path):
+    log = tmp_path / "mail.log"
+    log.write_text(
+        "Mar  3 10:00:00 mx postfix/smtpd[7]: connect from spam[203.0.113.8]\n"
+        "Mar  3 10:00:01 mx postfix/smtpd[7]: NOQUEUE: milter-reject: RCPT from "
+        "spam[203.0.113.8]: 550 5.7.1 Command rejected; from=<a@b.example> "
+        "to=<ann@ourdomain.example> proto=ESMTP helo=<spam>\n"
+        "Mar  3 10:00:01 mx postfix/smtpd[7]: disconnect from spam[203.0.113.8]\n"
+    )
+    frames = ingest([log], year=2026)
+    (rcpt,) = frames.recipients.select("rcpt", "code", "accepted", "remote_ip").rows()
+    assert rcpt == ("ann@ourdomain.example", 550, False, "203.0.113.8")
