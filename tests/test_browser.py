@@ -135,3 +135,33 @@ def test_script_payloads_in_a_log_stay_text(browser, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "hostile-log.png", full_page=False)
     page.close()
+
+
+def test_no_chart_button_reaches_any_network_address(browser, tmp_path):
+    # Every modebar button of every chart is clicked: no request leaves file:, data:,
+    # blob: or about:, and no window opens (plotly's share and Chart Studio paths
+    # would send the chart's data, host names and addresses, to a cloud service).
+    scenario = SAMPLES / "q256856-relay-prohibited-local"
+    visit = Visit(browser, _report(scenario, tmp_path / "report.html"))
+    page = visit.page
+    opened: list[str] = []
+    page.context.on("page", lambda p: opened.append(p.url))
+    charts = page.locator(".js-plotly-plot")
+    assert charts.count() >= 3
+    clicked = 0
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        chart.hover()
+        buttons = chart.locator(".modebar-btn")
+        titles = buttons.evaluate_all("bs => bs.map(b => b.getAttribute('data-title'))")
+        assert not any("Cloud" in (t or "") or "Chart Studio" in (t or "") for t in titles)
+        for j in range(buttons.count()):
+            chart.hover()
+            buttons.nth(j).click(force=True)
+            clicked += 1
+    page.wait_for_timeout(500)
+    assert clicked > 0
+    assert visit.requests == [] and opened == [] and visit.dialogs == []
+    assert visit.errors == []
+    page.close()

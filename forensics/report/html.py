@@ -56,12 +56,17 @@ MAX_INPUT_ROWS = 200  # the inputs table lists this many files; the JSON lists t
 EVIDENCE_SHOWN = 8  # evidence rows shown before the "more" fold
 MAX_REFUSED = 100  # refused RCPTs listed; the Parquet frames have them all
 
-# Draws every figure from its JSON, once plotly.js has loaded.
+# Draws every figure from its JSON, once plotly.js has loaded. No button of a chart
+# may reach a network address: plotly's share, Chart Studio and logo links are off.
 _INIT = """
 document.querySelectorAll('script[type="application/json"][data-figure]').forEach(function (s) {
   var fig = JSON.parse(s.textContent);
   var div = document.getElementById(s.dataset.figure);
-  Plotly.newPlot(div, fig.data, fig.layout, {responsive: true, displaylogo: false});
+  Plotly.newPlot(div, fig.data, fig.layout, {
+    responsive: true, displaylogo: false, showLink: false, showSendToCloud: false,
+    showEditInChartStudio: false, plotlyServerURL: "",
+    modeBarButtonsToRemove: ["sendDataToCloud", "editInChartStudio"]
+  });
 });
 """
 
@@ -96,6 +101,7 @@ def render(frames: Frames, summary: Summary, found: list[Finding], *, version: s
     # embedded library do that; no inline script runs but these two, by hash.
     csp = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data: blob:; "
+        "connect-src 'none'; form-action 'none'; base-uri 'none'; frame-src 'none'; "
         f"script-src {_hash(plotly_js)} {_hash(_INIT)} 'unsafe-eval'"
     )
     return _ENV.get_template("dashboard.html.j2").render(
