@@ -226,7 +226,8 @@ def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frame
     if summary.readable == 0:
         where = ", ".join(str(p) for p in paths)
         raise InputError(
-            f"nothing readable in {where}: {summary.files} files, none in a format this tool "
+            f"nothing readable in {where}: {findings.plural(summary.files, 'file')}, none in a "
+            "format this tool "
             "reads; run 'smtp-forensics formats' to see which formats are"
         )
     return frames

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from forensics.core.findings import SEVERITIES, Finding
+from forensics.core.findings import SEVERITIES, Finding, plural
 from forensics.core.frames import Frames
 
 READ_FORMATS_SKIPPED = ("unknown", "binary", "empty", "unreadable", "link")
@@ -97,25 +97,27 @@ def _join(counts: dict[str, int]) -> str:
 def text_lines(s: Summary) -> list[str]:
     """The summary as terminal lines."""
     return [
-        f"Inputs:     {s.files:,} files ({_join(s.files_by_format)})",
+        f"Inputs:     {plural(s.files, 'file')} ({_join(s.files_by_format)})",
         f"Lines:      {s.lines:,} read, {s.unparsed:,} unparsed",
         f"Window:     {s.first or '-'} .. {s.last or '-'}",
         f"Sessions:   {s.sessions:,} ({_join(s.sessions_by_direction)})",
         f"Outcomes:   {_join(s.outcomes)}",
-        f"Recipients: {s.rcpt_total:,} RCPTs, {s.rcpt_accepted:,} accepted, "
+        f"Recipients: {plural(s.rcpt_total, 'RCPT')}, {s.rcpt_accepted:,} accepted, "
         f"{s.rcpt_refused:,} refused",
         f"Refusals:   {_join(s.refusals)}",
-        f"NDRs:       {s.ndrs:,} failed recipients ({_join(s.ndr_refusals)})",
+        f"NDRs:       {plural(s.ndrs, 'failed recipient')} ({_join(s.ndr_refusals)})",
         *(
             [
-                f"Tracking:   {s.tracking:,} events; message paths {_join(s.path_outcomes)}; "
-                f"{s.immediate_ndrs:,} immediate NDRs"
+                f"Tracking:   {plural(s.tracking, 'event')}; "
+                f"message paths {_join(s.path_outcomes)}; "
+                f"{plural(s.immediate_ndrs, 'immediate NDR')}"
             ]
             if s.tracking
             else []
         ),
-        f"Evidence:   {s.config:,} configuration facts, {s.service_events:,} service events, "
-        f"{s.directory:,} directory addresses",
+        f"Evidence:   {plural(s.config, 'configuration fact')}, "
+        f"{plural(s.service_events, 'service event')}, "
+        f"{s.directory:,} directory address" + ("" if s.directory == 1 else "es"),
     ]
 
 
