@@ -227,3 +227,17 @@ def test_the_relay_after_change_sample_is_in_effect_from_postfixs_own_reload():
     )
     assert "a service restart after the change (the change was in effect)" in finding.saw
     assert finding.subject == "192.168.42.0/24" and not finding.lacked
+
+
+def test_an_authenticated_submission_logs_auth_then_its_235(tmp_path):
+    (tmp_path / "mail.log").write_text(
+        "Mar  3 09:00:00 mx postfix/smtpd[100]: connect from home[198.51.100.20]\n"
+        "Mar  3 09:00:01 mx postfix/smtpd[100]: AB12CD34EF: client=home[198.51.100.20], "
+        "sasl_method=PLAIN, sasl_username=bob\n"
+        "Mar  3 09:00:02 mx postfix/smtpd[100]: disconnect from home[198.51.100.20]\n"
+    )
+    frames = ingest([tmp_path], year=2026)
+    steps = frames.events.select("kind", "verb", "code").rows()
+    at = steps.index(("command", "AUTH", None))
+    assert steps[at + 1] == ("reply", None, 235)
+    assert frames.sessions["auth_user"].to_list() == ["bob"]

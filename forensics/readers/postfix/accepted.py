@@ -89,10 +89,12 @@ def accepted_messages(
 def _authentications(clients: pl.DataFrame) -> list[pl.DataFrame]:
     """AUTH and its reply for each client= line that names a SASL user."""
     authed = clients.filter(pl.col("sasl_username").is_not_null() & (pl.col("sasl_username") != ""))
+    # AUTH before its 235 on the same client= line (the sort keeps no ties in order);
+    # the connect, at sub 0 too, is on its own line.
     return [
         inbound(
             authed,
-            sub=1,
+            sub=0,
             kind="command",
             verb="AUTH",
             arg=pl.concat_str([pl.lit("user="), pl.col("sasl_username")]),
