@@ -77,15 +77,26 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     (the directory may come after the logs), so ingest settles it."""
     if events.height == 0:
         return frames.empty(frames.SESSIONS), frames.empty(frames.RECIPIENTS)
-    ev = _paths(_with_replies(events))
-    # The sender of the current transaction, carried to the RCPTs that follow it.
+    ev = _with_sender(_paths(_with_replies(events)))
+    remote = _remotes(ev)
+    recipients = _recipients(ev, remote)
+    return _sessions(ev, remote, recipients), recipients
+
+
+def _with_sender(ev: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``_sender``: the sender of the current transaction, carried to the RCPTs
+    that follow it (RSET ends the transaction, so its RCPTs have none)."""
     sender = (
         pl.when(pl.col("verb") == "MAIL")
         .then(pl.col("_addr"))
         .when(pl.col("verb") == "RSET")
         .then(pl.lit(""))
     )
-    ev = ev.with_columns(fill_within(sender, pl.col("_seg")).replace("", None).alias("_sender"))
+    return ev.with_columns(fill_within(sender, pl.col("_seg")).replace("", None).alias("_sender"))
+
+
+def _remotes(ev: pl.DataFrame) -> pl.DataFrame:
+    """Per session: the remote's address and name, from its connect event."""
     # Lazy where a few columns of many are wanted: only those are copied.
     connect = (
         ev.lazy()
@@ -98,7 +109,7 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     # Postfix's word for a client without a name, which leaves the address.
     connect = connect.with_columns(pl.col("remote_host").str.extract_groups(_PEER).alias("_peer"))
     peer_ip, peer_name = pl.col("_peer").struct.field("ip"), pl.col("_peer").struct.field("name")
-    remote = connect.select(
+    return connect.select(
         "session",
         pl.when(pl.col("remote_host").str.contains(_IP))
         .then(pl.col("remote_host").str.strip_chars("[]"))
@@ -111,6 +122,11 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .otherwise(peer_name)
         .alias("remote_host"),
     )
+
+
+def _recipients(ev: pl.DataFrame, remote: pl.DataFrame) -> pl.DataFrame:
+    """The recipients frame: one row per RCPT command, in event order, with the
+    reply it got and the remote it came from."""
     rcpt = (
         ev.lazy()
         .filter(pl.col("verb") == "RCPT")
@@ -134,12 +150,16 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         refusal_category(pl.col("r_code"), pl.col("r_text")).alias("refusal"),
         pl.lit(None, pl.Boolean).alias("local"),
     ).collect()
-    recipients = frames.conform(recipients, frames.RECIPIENTS)
+    return frames.conform(recipients, frames.RECIPIENTS)
 
+
+def _per_session(ev: pl.DataFrame) -> pl.DataFrame:
+    """One row per session run (``_seg``), in order of first appearance: the facts
+    the session columns are derived from (underscored ones are dropped by conform)."""
     verb, kind, code = pl.col("verb"), pl.col("kind"), pl.col("code")
     first_word = pl.col("text").str.extract(r"^(\S+)")
     helo_reply = pl.col("r_text").str.extract(r"^(\S+)")
-    per_session = ev.group_by("_seg", maintain_order=True).agg(
+    return ev.group_by("_seg", maintain_order=True).agg(
         pl.col("session").first(),
         pl.col("source").first(),
         pl.col("ts").min().alias("start"),
@@ -166,23 +186,32 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.col("r_bad").filter(verb.is_in(["DATA", "BDAT"])).any().alias("_data_refused"),
         ((kind == "note") & (code >= 400)).any().alias("_gave_up"),
     )
-    counts = recipients.group_by("session").agg(
+
+
+def _recipient_counts(recipients: pl.DataFrame) -> pl.DataFrame:
+    """Per session: RCPTs sent, accepted and refused (no reply counts as neither)."""
+    return recipients.group_by("session").agg(
         pl.len().alias("rcpt_total"),
         pl.col("accepted").fill_null(False).sum().alias("rcpt_accepted"),
         (~pl.col("accepted")).fill_null(False).sum().alias("rcpt_refused"),
     )
-    s = per_session.join(remote, on="session", how="left", maintain_order="left").join(
-        counts, on="session", how="left", maintain_order="left"
-    )
-    s = s.with_columns(pl.col("rcpt_total", "rcpt_accepted", "rcpt_refused").fill_null(0))
-    local_host = (
+
+
+def _local_host() -> pl.Expr:
+    """Our own host name: the HELO we sent when outbound; inbound, the name in our
+    banner or HELO reply, when it looks like a host name."""
+    return (
         pl.when(pl.col("direction") == "outbound")
         .then(pl.col("helo"))
         .otherwise(
             pl.coalesce(_plausible(pl.col("_banner_host")), _plausible(pl.col("_helo_reply_host")))
         )
     )
-    outcome = (
+
+
+def _outcome() -> pl.Expr:
+    """What became of the session's mail, the first matching case winning."""
+    return (
         pl.when(~pl.col("_has_mail"))
         .then(pl.lit("no_mail"))
         .when(pl.col("data_accepted") & (pl.col("rcpt_refused") == 0))
@@ -202,18 +231,35 @@ def build(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .then(pl.lit("failed"))
         .otherwise(pl.lit("incomplete"))
     )
-    banner_product = (
+
+
+def _banner_product() -> pl.Expr:
+    """The banner without its leading host name (a first word with a dot), which
+    would otherwise be read as part of the software's name."""
+    return (
         pl.when(pl.col("_banner").str.contains(r"^\S*\.\S*\s"))
         .then(pl.col("_banner").str.replace(r"^\S+\s+", ""))
         .otherwise(pl.col("_banner"))
     )
+
+
+def _sessions(ev: pl.DataFrame, remote: pl.DataFrame, recipients: pl.DataFrame) -> pl.DataFrame:
+    """The sessions frame: per-session facts joined to their remote and recipient
+    counts, then the derived columns."""
+    s = (
+        _per_session(ev)
+        .join(remote, on="session", how="left", maintain_order="left")
+        .join(_recipient_counts(recipients), on="session", how="left", maintain_order="left")
+    )
+    # A session with no RCPT has no counts row: zero, not unknown.
+    s = s.with_columns(pl.col("rcpt_total", "rcpt_accepted", "rcpt_refused").fill_null(0))
     s = s.with_columns(
-        local_host.alias("local_host"),
+        _local_host().alias("local_host"),
         pl.when(pl.col("_authed"))
         .then(pl.coalesce("_auth_name", pl.lit("(authenticated)")))
         .alias("auth_user"),
-        outcome.alias("outcome"),
-        banner_product.alias("_product"),
+        _outcome().alias("outcome"),
+        _banner_product().alias("_product"),
     )
     s = s.with_columns(software_from_banner(s["_product"]).alias("software"))
-    return frames.conform(s, frames.SESSIONS), recipients
+    return frames.conform(s, frames.SESSIONS)
