@@ -139,6 +139,15 @@ def _ntlm_users(blobs: pl.Series) -> pl.Series:
 def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
     """Parsed records -> event columns, with session numbers, directions and IO
     shadows marked (``shadow``); ``recs`` holds only records stage 2 matched."""
+    recs = _classified(recs)
+    recs = _event_columns(recs, date_order)
+    recs = _with_shadows_and_sessions(recs)
+    return _with_direction(recs)
+
+
+def _classified(recs: pl.DataFrame) -> pl.DataFrame:
+    """Adds each record's ``kind``, its upper-cased verb, the user of its AUTH blob
+    and one boolean column per kind."""
     recs = recs.with_columns(_ntlm_users(recs["blob"]).alias("blob_user"))
     verb_up = pl.col("verb").str.to_uppercase()
     has_dir = pl.col("arrow").is_not_null() | pl.col("io").is_not_null()
@@ -156,23 +165,20 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
     )
     recs = recs.with_columns(kind.alias("kind"), verb_up.alias("verb_up"))
     # Flags computed once: the expressions below test them many times each.
-    recs = recs.with_columns(
+    return recs.with_columns(
         (pl.col("kind") == "reply").alias("is_reply"),
         (pl.col("kind") == "command").alias("is_command"),
         (pl.col("kind") == "connect").alias("is_connect"),
         (pl.col("kind") == "note").alias("is_note"),
     )
-    verb_up = pl.col("verb_up")
-    is_reply, is_command = pl.col("is_reply"), pl.col("is_command")
-    code = pl.coalesce("code", "rs_code").cast(pl.UInt16, strict=False)
-    more_text = pl.col("more").str.replace_all(r"(?m)^[0-9]{3}[ \-]?", "")
-    reply_text = (
-        pl.when(pl.col("more").is_null())
-        .then(pl.col("text"))
-        .otherwise(pl.concat_str([pl.col("text"), pl.lit("\n") + more_text], ignore_nulls=True))
-    )
+
+
+def _arg() -> pl.Expr:
+    """The event's argument: the peer of a connection, a command's argument with
+    AUTH secrets masked, a note's subject."""
+    verb_up, is_command = pl.col("verb_up"), pl.col("is_command")
     mechanism = pl.col("arg").str.extract(r"^(\S+)")
-    arg = (
+    return (
         pl.when("is_connect")
         .then(pl.coalesce("in_host", "out_addr"))
         .when(pl.col("blob").is_not_null())
@@ -185,7 +191,18 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
         # The IMS quotes the subject and doubles quotes inside it.
         .then(pl.col("rs_subject").str.strip_chars('"').str.replace_all('""', '"', literal=True))
     )
-    text = (
+
+
+def _text(code: pl.Expr) -> pl.Expr:
+    """The event's text: a reply's lines joined (their codes dropped), a note's text."""
+    is_reply = pl.col("is_reply")
+    more_text = pl.col("more").str.replace_all(r"(?m)^[0-9]{3}[ \-]?", "")
+    reply_text = (
+        pl.when(pl.col("more").is_null())
+        .then(pl.col("text"))
+        .otherwise(pl.concat_str([pl.col("text"), pl.lit("\n") + more_text], ignore_nulls=True))
+    )
+    return (
         pl.when(is_reply & (code == 334))
         .then(pl.lit(MASK))  # AUTH challenges: NTLM ones describe the server's domain
         .when(is_reply)
@@ -193,7 +210,13 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
         .when("is_note")
         .then(pl.coalesce("rs_text", "payload"))
     )
-    dir_hint = (
+
+
+def _dir_hint() -> pl.Expr:
+    """The direction a record itself shows, if any: a connection line's form, or
+    which way a command's or reply's arrow points."""
+    is_reply, is_command = pl.col("is_reply"), pl.col("is_command")
+    return (
         pl.when(pl.col("in_host").is_not_null())
         .then(pl.lit("inbound"))
         .when(pl.col("out_addr").is_not_null())
@@ -203,25 +226,37 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
         .when(is_command & (pl.col("arrow") == ">>>") | is_reply & (pl.col("arrow") == "<<<"))
         .then(pl.lit("outbound"))
     )
+
+
+def _event_columns(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
+    """Adds the event columns: time, code, verb, argument, text, direction hint, actor."""
+    is_reply, is_command = pl.col("is_reply"), pl.col("is_command")
+    code = pl.coalesce("code", "rs_code").cast(pl.UInt16, strict=False)
     actor = (
         pl.when(is_reply)
         .then(pl.lit("server"))
         .when(is_command | pl.col("is_connect"))
         .then(pl.lit("client"))
     )
-    recs = recs.with_columns(
+    return recs.with_columns(
         timestamps(recs.select("d1", "d2", "d3", "hh", "mi", "ss", "ampm"), date_order),
         code.alias("code"),
         pl.when(pl.col("blob").is_not_null())
         .then(pl.lit("AUTH"))
         .when(is_command)
-        .then(verb_up)
+        .then(pl.col("verb_up"))
         .alias("verb"),
-        arg.alias("arg"),
-        text.alias("text"),
-        dir_hint.alias("dir_hint"),
+        _arg().alias("arg"),
+        _text(code).alias("text"),
+        _dir_hint().alias("dir_hint"),
         actor.alias("actor"),
     )
+
+
+def _with_shadows_and_sessions(recs: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``shadow`` (an IO line repeated by the parsed record after it), ``sid``
+    (session number across files) and ``seq`` (session number within the file)."""
+    is_reply = pl.col("is_reply")
     # Maximum logging writes "IO: |<raw>" and then the same step parsed: the raw
     # line is a shadow when the next record of its file is the same code or verb.
     key = pl.when(is_reply).then(pl.col("code").cast(pl.String)).otherwise(pl.col("verb"))
@@ -237,11 +272,14 @@ def _events(recs: pl.DataFrame, date_order: DateOrder) -> pl.DataFrame:
     first_in_file = pl.col("fid") != pl.col("fid").shift(1).fill_null(-1)
     starts = (pl.col("kind") == "connect") | first_in_file
     recs = recs.with_columns(shadow.alias("shadow"), starts.cum_sum().cast(pl.UInt32).alias("sid"))
-    recs = recs.with_columns(
+    return recs.with_columns(
         (pl.col("sid") - pl.when(first_in_file).then(pl.col("sid") - 1).forward_fill()).alias("seq")
     )
-    # The session's direction: its first hint (records are in order, sessions
-    # contiguous), found by filling backwards, then spread over the session.
+
+
+def _with_direction(recs: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``direction``: the session's first hint (records are in order, sessions
+    contiguous), found by filling backwards, then spread over the session."""
     hint, sid = pl.col("dir_hint"), pl.col("sid")
     owner = pl.when(hint.is_not_null()).then(sid).backward_fill()
     first_hint = pl.when(owner == sid).then(hint.backward_fill())
@@ -271,7 +309,24 @@ def read(
     files in order and contiguous), ``line`` (1-based) and ``text``."""
     n_files = sources.len()
     df = _line_roles(lines, engine)
-    recs = _records(df)
+    recs = _parsed_records(_records(df), engine)
+    good = _events(recs.filter(pl.col("matched")), date_order)
+    kept = good.select([*(c for c in frames.EVENTS if c in good.columns), "fid", "seq", "shadow"])
+    kept = kept.filter(~pl.col("shadow"))
+    roles = df.select("fid", "line", "rec", "role", "text")
+    orphans, failed_lines = _unread_lines(roles, recs)
+    return ImsResult(
+        events=_events_frame(kept, sources),
+        unparsed=_unparsed_frame(orphans, failed_lines, sources),
+        records=_per_file(kept["fid"], n_files),
+        unparsed_counts=_per_file(pl.concat([orphans["fid"], failed_lines["fid"]]), n_files),
+        other_lines=_per_file(_other_fids(roles, good), n_files),
+    )
+
+
+def _parsed_records(recs: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """Stage 2: each record's payload read by the payload grammar, its pieces (and
+    ``matched``, ``error``) added as columns."""
     stage2 = extract_guarded(
         recs["payload"],
         ims.PAYLOAD,
@@ -279,12 +334,13 @@ def read(
         phrase=ims.RESCHEDULE_PHRASE,
         engine=engine,
     )
-    recs = pl.concat([recs, stage2], how="horizontal")
-    good = _events(recs.filter(pl.col("matched")), date_order)
-    kept = good.select([*(c for c in frames.EVENTS if c in good.columns), "fid", "seq", "shadow"])
-    kept = kept.filter(~pl.col("shadow"))
+    return pl.concat([recs, stage2], how="horizontal")
+
+
+def _events_frame(kept: pl.DataFrame, sources: pl.Series) -> pl.DataFrame:
+    """The ``events`` frame: kept records named by their file and session."""
     source = sources.gather(kept["fid"])
-    events = frames.conform(
+    return frames.conform(
         kept.with_columns(
             source.alias("source"),
             (source + pl.lit("#") + kept["seq"].cast(pl.String)).alias("session"),
@@ -292,13 +348,22 @@ def read(
         frames.EVENTS,
     )
 
-    roles = df.select("fid", "line", "rec", "role", "text")
+
+def _unread_lines(roles: pl.DataFrame, recs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(orphan lines, lines of records stage 2 failed), the latter with ``why``."""
     failed = recs.filter(~pl.col("matched")).select("rec", pl.col("error").alias("why"))
     # A failed record's own lines; orphans inside its span are counted once, below.
     failed_lines = roles.join(failed, on="rec", how="inner").filter(
         pl.col("role").is_in(["start", "wrap", "reply_cont"])
     )
     orphans = roles.filter(pl.col("role") == "orphan")
+    return orphans, failed_lines
+
+
+def _unparsed_frame(
+    orphans: pl.DataFrame, failed_lines: pl.DataFrame, sources: pl.Series
+) -> pl.DataFrame:
+    """The ``unparsed`` frame: every line not read, with why, in file and line order."""
     unparsed = pl.concat(
         [
             _unparsed_rows(orphans, pl.lit("not part of any IMS log record")),
@@ -310,30 +375,29 @@ def read(
             ),
         ]
     ).sort("fid", "line")
-    unparsed = frames.conform(
+    return frames.conform(
         unparsed.with_columns(sources.gather(unparsed["fid"]).alias("source")), frames.UNPARSED
     )
 
-    def per_file(fid: pl.Series) -> list[int]:
-        counts = fid.value_counts()
-        table = dict(zip(counts[fid.name].to_list(), counts["count"].to_list(), strict=True))
-        return [table.get(i, 0) for i in range(n_files)]
 
+def _other_fids(roles: pl.DataFrame, good: pl.DataFrame) -> pl.Series:
+    """The file number of each line that is neither an event nor unread: blanks, IO
+    shadows and continuations of a record that was read."""
     continuations = roles.filter(pl.col("role").is_in(["wrap", "reply_cont"]))
-    other_fids = pl.concat(
+    return pl.concat(
         [
             roles.filter(pl.col("role") == "blank")["fid"],
             good.filter(pl.col("shadow"))["fid"],
             continuations.join(good.select("rec"), on="rec", how="semi")["fid"],
         ]
     )
-    return ImsResult(
-        events=events,
-        unparsed=unparsed,
-        records=per_file(kept["fid"]),
-        unparsed_counts=per_file(pl.concat([orphans["fid"], failed_lines["fid"]])),
-        other_lines=per_file(other_fids),
-    )
+
+
+def _per_file(fid: pl.Series, n_files: int) -> list[int]:
+    """How many of ``fid`` name each file number, zero for files not named."""
+    counts = fid.value_counts()
+    table = dict(zip(counts[fid.name].to_list(), counts["count"].to_list(), strict=True))
+    return [table.get(i, 0) for i in range(n_files)]
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
