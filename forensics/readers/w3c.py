@@ -74,6 +74,32 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
 
 
 def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """Parsed records -> the ``events`` frame, SMTP records only, in session and
+    line order."""
+    rows = _smtp_records(rows)
+    if rows.height == 0:
+        return frames.empty(frames.EVENTS)
+    rows = _with_sessions(_record_columns(rows))
+    base = ["source", "line", "ts", "session", "direction"]
+    parts = [
+        _connects(rows),
+        _commands(rows, base),
+        _inbound_replies(rows, base),
+        _outbound_replies(rows, base, engine),
+    ]
+    # ``_k`` orders a record's events: connect, then command, then reply.
+    events = pl.concat(
+        [
+            frames.conform(p, frames.EVENTS).with_columns(p["_k"].cast(pl.Int32))
+            for p in parts
+            if p.height
+        ]
+    )
+    return events.sort("session", "line", "_k").drop("_k")
+
+
+def _smtp_records(rows: pl.DataFrame) -> pl.DataFrame:
+    """The SMTP service's records: web server records share the file but make no events."""
     method = column_or_null(rows, "cs_method").str.to_uppercase()
     user = column_or_null(rows, "cs_username")
     is_smtp = (
@@ -81,9 +107,12 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         | method.is_in(SMTP_VERBS).fill_null(False)
         | user.is_in(["OutboundConnectionCommand", "OutboundConnectionResponse"]).fill_null(False)
     )
-    rows = rows.filter(is_smtp)
-    if rows.height == 0:
-        return frames.empty(frames.EVENTS)
+    return rows.filter(is_smtp)
+
+
+def _record_columns(rows: pl.DataFrame) -> pl.DataFrame:
+    """Adds each record's time, direction and its underscored pieces (verb, argument,
+    whether it is an outbound reply, status, peer) under names the next steps share."""
     method = column_or_null(rows, "cs_method").str.to_uppercase()
     user = column_or_null(rows, "cs_username")
     query = (
@@ -97,7 +126,7 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     ts = pl.concat_str(
         [column_or_null(rows, "date"), pl.lit(" "), column_or_null(rows, "time")]
     ).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
-    rows = rows.with_columns(
+    return rows.with_columns(
         ts.alias("ts"),
         pl.when(outbound).then(pl.lit("outbound")).otherwise(pl.lit("inbound")).alias("direction"),
         method.alias("_verb"),
@@ -106,6 +135,11 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         column_or_null(rows, "sc_status").cast(pl.UInt16, strict=False).alias("_status"),
         column_or_null(rows, "c_ip").alias("_peer"),
     )
+
+
+def _with_sessions(rows: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``session``: the format has no session id, so one is made from the file,
+    direction, peer and the number of session starts seen for them so far."""
     # A session starts at the client's HELO or EHLO, or, outbound, at the remote's
     # greeting, which comes before our EHLO.
     greeting = pl.col("_oreply") & pl.col("_arg").str.starts_with("220").fill_null(False)
@@ -114,7 +148,7 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         & ~pl.col("_oreply")
         & (pl.col("direction") == "inbound")
     ) | greeting
-    rows = rows.with_columns(
+    return rows.with_columns(
         hello.cast(pl.Int32).cum_sum().over("fid", "_peer", "direction").alias("_n")
     ).with_columns(
         pl.concat_str(
@@ -129,8 +163,11 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
             ]
         ).alias("session")
     )
-    base = ["source", "line", "ts", "session", "direction"]
-    commands = rows.filter(~pl.col("_oreply")).select(
+
+
+def _commands(rows: pl.DataFrame, base: list[str]) -> pl.DataFrame:
+    """A command event for every record that is not an outbound reply."""
+    return rows.filter(~pl.col("_oreply")).select(
         *base,
         pl.lit("client").alias("actor"),
         pl.lit("command").alias("kind"),
@@ -138,19 +175,25 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         pl.col("_arg").alias("arg"),
         pl.lit(1).alias("_k"),
     )
-    # Inbound: our reply's code is in the same record. Outbound: the remote's reply
-    # is a record of its own, its text in cs-uri-query.
-    replies_in = rows.filter(~pl.col("_oreply") & (pl.col("direction") == "inbound")).select(
+
+
+def _inbound_replies(rows: pl.DataFrame, base: list[str]) -> pl.DataFrame:
+    """Inbound: our reply's code is in the command's own record (no text)."""
+    return rows.filter(~pl.col("_oreply") & (pl.col("direction") == "inbound")).select(
         *base,
         pl.lit("server").alias("actor"),
         pl.lit("reply").alias("kind"),
         pl.col("_status").alias("code"),
         pl.lit(2).alias("_k"),
     )
-    # The remote's reply, read by the SMTP reply grammar every log reader shares.
+
+
+def _outbound_replies(rows: pl.DataFrame, base: list[str], engine: Engine) -> pl.DataFrame:
+    """Outbound: the remote's reply is a record of its own, its text in cs-uri-query,
+    read by the SMTP reply grammar every log reader shares."""
     answered = rows.filter(pl.col("_oreply"))
     reply = extract(answered["_arg"], smtp.REPLY, engine)
-    replies_out = answered.select(
+    return answered.select(
         *base,
         pl.lit("server").alias("actor"),
         pl.lit("reply").alias("kind"),
@@ -159,7 +202,11 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         reply["text"].alias("text"),
         pl.lit(2).alias("_k"),
     )
-    connects = (
+
+
+def _connects(rows: pl.DataFrame) -> pl.DataFrame:
+    """A connect event at each session's first record, naming the peer."""
+    return (
         rows.sort("line")
         .group_by("session", maintain_order=True)
         .agg(
@@ -171,15 +218,6 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         )
         .with_columns(pl.lit("connect").alias("kind"), pl.lit(0).alias("_k"))
     )
-    parts = [connects, commands, replies_in, replies_out]
-    events = pl.concat(
-        [
-            frames.conform(p, frames.EVENTS).with_columns(p["_k"].cast(pl.Int32))
-            for p in parts
-            if p.height
-        ]
-    )
-    return events.sort("session", "line", "_k").drop("_k")
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
