@@ -117,7 +117,15 @@ def _times(when: pl.Series, date_order: DateOrder, engine: Engine) -> pl.Series:
 
 
 def _read_5x(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Read:
-    data = lines.filter(~_blank())
+    data = _ex5_recipients(lines.filter(~_blank()), engine)
+    ok = data.filter(pl.col("is_head") | pl.col("_rcpt_line").fill_null(False)).select("fid")
+    return _ex5_rows(data, date_order, engine), ok, _ex5_missed(data)
+
+
+def _ex5_recipients(data: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """The non-blank lines, each record line marked (``is_head``) and each recipient
+    (on its own line or on the record line) tied to its record in ``_record``: a 5.x
+    record spans several lines, so a line alone does not say what it is."""
     # Half the lines are recipient lines: the twin decides alone (the property tests
     # hold it to pyparsing), or each of them would go through pyparsing one by one.
     head = extract(data["text"], g.EX5_HEAD, engine, fallback=False)
@@ -155,8 +163,14 @@ def _read_5x(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Rea
         pl.coalesce(own["report_status"], carried["report_status"]).alias("_rstatus"),
         own["matched"].alias("_rcpt_line"),
     )
-    ok = data.filter(pl.col("is_head") | pl.col("_rcpt_line").fill_null(False)).select("fid")
-    missed = pl.concat(
+    return data
+
+
+def _ex5_missed(data: pl.DataFrame) -> pl.DataFrame:
+    """Unparsed rows: lines neither a record nor one of its recipients, then recipient
+    lines that do not read as one."""
+    follows = pl.col("_follows")
+    return pl.concat(
         [
             unparsed_rows(
                 data.filter(~pl.col("is_head") & ~follows),
@@ -168,6 +182,10 @@ def _read_5x(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Rea
             ),
         ]
     )
+
+
+def _ex5_rows(data: pl.DataFrame, date_order: DateOrder, engine: Engine) -> pl.DataFrame:
+    """Tracking rows: one per record and recipient (a record without any keeps one row)."""
     heads = data.filter(pl.col("is_head")).with_columns(
         _times(data.filter(pl.col("is_head"))["when"], date_order, engine).alias("ts_utc")
     )
@@ -181,7 +199,7 @@ def _read_5x(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Rea
         how="left",
         maintain_order="left",
     )
-    out = joined.select(
+    return joined.select(
         "source",
         "line",
         pl.col("ts_utc").alias("ts"),
@@ -199,7 +217,6 @@ def _read_5x(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Rea
         ),
         pl.col("length").cast(pl.UInt64, strict=False).alias("bytes"),
     )
-    return out, ok, missed
 
 
 def _null_if_empty(column: pl.Expr) -> pl.Expr:
@@ -279,6 +296,13 @@ def _read_2007(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _R
     )
     if good is None:
         return frames.empty(frames.TRACKING), data.select("fid").clear(), bad
+    rows = _ex2007_per_recipient(_ex2007_fields(good, engine))
+    return _ex2007_rows(rows), good.select("fid"), bad
+
+
+def _ex2007_fields(good: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """The matched CSV rows unquoted, with their time, SMTP session, event and the
+    recipient and status lists (``_rcpts``, ``_statuses``) still one cell each."""
     names = [c for c in good.columns if c.startswith("f_")]
     rows = good.with_columns(_null_if_empty(csv_unquote(pl.col(c))).alias(c) for c in names)
     stamp = extract(
@@ -309,18 +333,27 @@ def _read_2007(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _R
         statuses.alias("_statuses"),
         (statuses.list.len() == addresses.list.len()).fill_null(False).alias("_aligned"),
     )
+    return rows
+
+
+def _ex2007_per_recipient(rows: pl.DataFrame) -> pl.DataFrame:
+    """One row per recipient, back in file order (the two kinds are exploded apart)."""
     aligned = rows.filter(pl.col("_aligned")).explode("_rcpts", "_statuses")
     whole = (
         rows.filter(~pl.col("_aligned"))
         .with_columns(column_or_null(rows, "f_recipient_status").alias("_statuses"))
         .explode("_rcpts")
     )
-    rows = pl.concat([aligned, whole]).sort("fid", "line", maintain_order=True)
+    return pl.concat([aligned, whole]).sort("fid", "line", maintain_order=True)
+
+
+def _ex2007_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """Tracking rows of the per-recipient CSV rows."""
     dsn = pl.col("_event_id") == "DSN"
     message_id = column_or_null(rows, "f_message_id")
     reference = column_or_null(rows, "f_reference")
     related = column_or_null(rows, "f_related_recipient_address")
-    out = rows.select(
+    return rows.select(
         "source",
         "line",
         pl.col("ts_utc").alias("ts"),
@@ -355,7 +388,6 @@ def _read_2007(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _R
         column_or_null(rows, "f_message_subject").alias("subject"),
         column_or_null(rows, "f_total_bytes").cast(pl.UInt64, strict=False).alias("bytes"),
     )
-    return out, good.select("fid"), bad
 
 
 def _classify(tracking: pl.DataFrame, engine: Engine) -> pl.DataFrame:
