@@ -119,43 +119,85 @@ class _Tally:
         )
 
 
+def _change_row(source: str, line: int, header: list[str], cells: list[str]) -> dict[str, object]:
+    """A ``config`` row of one change line; a component, when given, prefixes the
+    setting so the key reads like a registry path."""
+    cell = dict(zip(header, cells, strict=False))
+    component = cell.get("component", "").strip()
+    setting = cell["setting"].strip()
+    return {
+        "source": source,
+        "line": line,
+        "time": cell["time"].strip(),
+        "origin": "changelog",
+        "key": f"{component}\\{setting}" if component else setting,
+        "old": cell.get("old", "").strip() or None,
+        "new": cell.get("new", "").strip() or None,
+        "note": cell.get("note", "").strip() or None,
+        "ts_quality": "exact",
+    }
+
+
+def _read_changelog(tally: _Tally, item: Evidence) -> None:
+    """One change log's rows (or unparsed lines) into ``tally``."""
+    rows, bad = tally.rows, tally.bad
+    text = item.text or ""
+    table = _records(text)
+    header = _header(table)
+    for line, cells in tally.usable(table[1:], item.source, text):
+        if not any(c.strip() for c in cells):
+            continue
+        cell = dict(zip(header, cells, strict=False))
+        if not cell.get("time", "").strip() or not cell.get("setting", "").strip():
+            bad.append(
+                _unparsed(item.source, line, "a change needs a time and a setting", ",".join(cells))
+            )
+            continue
+        rows.append(_change_row(item.source, line, header, cells))
+    tally.file_done(text)
+
+
+def _change_times(
+    frame: pl.DataFrame, items: list[Evidence], tally: _Tally, date_order: DateOrder
+) -> pl.DataFrame:
+    """``frame`` with its times read (ISO 8601 first, else the log's own order); a row
+    whose time reads neither way moves from its file's records to its unparsed lines."""
+    parts = extract(frame["time"], g.TIME)
+    iso = parts.select(
+        pl.col("y").alias("d1"),
+        pl.col("mo").alias("d2"),
+        pl.col("dd").alias("d3"),
+        pl.col("h").alias("hh"),
+        pl.col("mn").alias("mi"),
+        pl.col("s").alias("ss"),
+        pl.lit(None, pl.String).alias("ampm"),
+    )
+    ts = pl.coalesce(timestamps(iso, "ymd"), timestamps(parts, date_order))
+    frame = frame.with_columns(ts.alias("ts"))
+    unreadable = frame.filter(pl.col("ts").is_null())
+    tally.bad += [
+        _unparsed(
+            r["source"],
+            r["line"],
+            "the time is neither ISO 8601 nor the log's format",
+            r["time"],
+        )
+        for r in unreadable.iter_rows(named=True)
+    ]
+    for r in unreadable.iter_rows(named=True):
+        i = [it.source for it in items].index(r["source"])
+        tally.records[i] -= 1
+        tally.unparsed_counts[i] += 1
+    return frame.filter(pl.col("ts").is_not_null())
+
+
 def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> TableResult:
     """``time,component,setting,old,new,note``: time and setting are required."""
     tally = _Tally()
-    rows, bad = tally.rows, tally.bad
     for item in items:
-        text = item.text or ""
-        table = _records(text)
-        header = _header(table)
-        for line, cells in tally.usable(table[1:], item.source, text):
-            if not any(c.strip() for c in cells):
-                continue
-            cell = dict(zip(header, cells, strict=False))
-            if not cell.get("time", "").strip() or not cell.get("setting", "").strip():
-                bad.append(
-                    _unparsed(
-                        item.source, line, "a change needs a time and a setting", ",".join(cells)
-                    )
-                )
-                continue
-            component = cell.get("component", "").strip()
-            setting = cell["setting"].strip()
-            rows.append(
-                {
-                    "source": item.source,
-                    "line": line,
-                    "time": cell["time"].strip(),
-                    "origin": "changelog",
-                    "key": f"{component}\\{setting}" if component else setting,
-                    "old": cell.get("old", "").strip() or None,
-                    "new": cell.get("new", "").strip() or None,
-                    "note": cell.get("note", "").strip() or None,
-                    "ts_quality": "exact",
-                }
-            )
-        tally.file_done(text)
+        _read_changelog(tally, item)
     frame = pl.DataFrame(
-        rows,
+        tally.rows,
         schema={
             **{
                 k: pl.String
@@ -165,33 +207,7 @@ def read_changelogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tab
         },
     )
     if frame.height:
-        parts = extract(frame["time"], g.TIME)
-        iso = parts.select(
-            pl.col("y").alias("d1"),
-            pl.col("mo").alias("d2"),
-            pl.col("dd").alias("d3"),
-            pl.col("h").alias("hh"),
-            pl.col("mn").alias("mi"),
-            pl.col("s").alias("ss"),
-            pl.lit(None, pl.String).alias("ampm"),
-        )
-        ts = pl.coalesce(timestamps(iso, "ymd"), timestamps(parts, date_order))
-        frame = frame.with_columns(ts.alias("ts"))
-        unreadable = frame.filter(pl.col("ts").is_null())
-        bad += [
-            _unparsed(
-                r["source"],
-                r["line"],
-                "the time is neither ISO 8601 nor the log's format",
-                r["time"],
-            )
-            for r in unreadable.iter_rows(named=True)
-        ]
-        for r in unreadable.iter_rows(named=True):
-            i = [it.source for it in items].index(r["source"])
-            tally.records[i] -= 1
-            tally.unparsed_counts[i] += 1
-        frame = frame.filter(pl.col("ts").is_not_null())
+        frame = _change_times(frame, items, tally, date_order)
     return tally.result(frame, frames.CONFIG)
 
 
