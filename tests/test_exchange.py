@@ -81,3 +81,48 @@ def test_a_narrowed_relay_connector_gives_the_finding_of_its_ims_twin():
     assert finding.change is not None and finding.change["origin"] == "changelog"
     assert "RemoteIPRanges" in finding.change["text"]
     assert finding.resolution_for == "Exchange 2007-2019"
+
+
+_HEADER = [
+    "#Software: Microsoft Exchange Server",
+    "#Version: 15.0.1104.5",
+    "#Log-type: SMTP Send Protocol Log",
+    "#Date: 2015-06-08T13:45:02.215Z",
+    "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
+    "remote-endpoint,event,data,context",
+]
+_STEPS = [
+    ("+", ""),
+    ("<", "220 relay.example ESMTP"),
+    (">", "EHLO mail.tailspin.example"),
+    ("<", "250-relay.example Hello"),
+    ("<", "250 PIPELINING"),
+    (">", "MAIL FROM:<jsmith@tailspin.example>"),
+    (">", "RCPT TO:<ann@far.example>"),
+    ("<", "250 2.1.0 Ok"),
+    ("<", "554 5.7.1 <ann@far.example>: Relay access denied"),
+    (">", "QUIT"),
+    ("<", "221 2.0.0 Bye"),
+    ("-", ""),
+]
+PIPELINED = (
+    "\n".join(
+        _HEADER
+        + [
+            f"2015-06-08T13:45:02.{200 + i}Z,Internet,08D2700A1B2C3D4E,{i},"
+            f"198.51.100.5:28113,192.0.2.25:25,{event},{data},"
+            for i, (event, data) in enumerate(_STEPS)
+        ]
+    )
+    + "\n"
+)
+
+
+def test_pipelined_replies_answer_their_own_commands(tmp_path):
+    # MAIL and RCPT sent together (RFC 2920), then their two replies: the 554 is the
+    # RCPT's, not MAIL's 250 (a refused RCPT must never read as accepted).
+    (tmp_path / "SEND20150608-1.LOG").write_text(PIPELINED)
+    frames = ingest([tmp_path])
+    (rcpt,) = frames.recipients.select("rcpt", "code", "accepted", "refusal").rows()
+    assert rcpt == ("ann@far.example", 554, False, "relay_denied")
+    assert frames.sessions["outcome"].to_list() == ["refused"]

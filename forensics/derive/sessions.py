@@ -25,7 +25,8 @@ def _plausible(name: pl.Expr) -> pl.Expr:
 
 def _with_replies(events: pl.DataFrame) -> pl.DataFrame:
     """Each command with the first reply given to it (a reply belongs to the latest
-    command before it in its session), and whether any later reply to it succeeded
+    command before it in its session, or, in a pipelined run, to its own command:
+    see _pipelined), and whether any later reply to it succeeded
     (DATA: 354 first, then the end-of-data reply). Adds ``_seg``, a number per
     session run, for the steps that follow."""
     ev = events.with_row_index("_row").with_columns(
@@ -36,6 +37,9 @@ def _with_replies(events: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("kind") == "command").then(pl.col("_row")), pl.col("_seg")
         ).alias("_cmd")
     )
+    fifo = _pipelined(ev)
+    if fifo.height:
+        ev = ev.with_columns(ev["_cmd"].scatter(fifo["_row"], fifo["_fifo"]))
     replies = (
         ev.filter((pl.col("kind") == "reply") & pl.col("_cmd").is_not_null())
         .group_by("_cmd")
@@ -55,6 +59,41 @@ def _with_replies(events: pl.DataFrame) -> pl.DataFrame:
         .scatter(rows, replies[name])
         .alias(name)
         for name in ("r_code", "r_status", "r_text", "r_ok", "r_bad")
+    )
+
+
+def _pipelined(ev: pl.DataFrame) -> pl.DataFrame:
+    """Replies to pipelined commands (RFC 2920: MAIL, RCPT ... sent before any reply,
+    as Exchange's Send logs show): where a run of n commands is followed by a run of
+    exactly n replies, n >= 2, the k-th reply answers the k-th command, not the last
+    one. Runs whose counts differ (a multi-line reply, a command logged without its
+    reply, as Postfix's implied HELO) keep the latest-command rule. Returns the
+    replies' ``_row`` with the ``_fifo`` row of the command they answer."""
+    steps = ev.filter(pl.col("kind").is_in(["command", "reply"])).select("_row", "_seg", "kind")
+    starts = (pl.col("kind") != pl.col("kind").shift(1)) | (
+        pl.col("_seg") != pl.col("_seg").shift(1)
+    )
+    steps = steps.with_columns(starts.fill_null(True).cum_sum().alias("_blk"))
+    steps = steps.with_columns(
+        pl.int_range(pl.len(), dtype=pl.UInt32).over("_blk").alias("_pos"),
+        pl.len().over("_blk").alias("_size"),
+    )
+    commands = steps.filter(pl.col("kind") == "command").select(
+        (pl.col("_blk") + 1).alias("_blk"),
+        "_pos",
+        pl.col("_row").alias("_fifo"),
+        pl.col("_size").alias("_csize"),
+        pl.col("_seg").alias("_cseg"),
+    )
+    return (
+        steps.filter(pl.col("kind") == "reply")
+        .join(commands, on=["_blk", "_pos"], how="inner")
+        .filter(
+            (pl.col("_size") == pl.col("_csize"))
+            & (pl.col("_size") >= 2)
+            & (pl.col("_seg") == pl.col("_cseg"))
+        )
+        .select("_row", "_fifo")
     )
 
 
