@@ -16,7 +16,7 @@ from forensics.core.evidence import Evidence, NoInputError
 from forensics.core.frames import Frames
 from forensics.core.lineparse import Engine
 from forensics.core.timeparse import DateOrder
-from forensics.derive import assumptions, localdomains, paths, sessions
+from forensics.derive import assumptions, localdomains, paths, sessions, submission
 from forensics.readers import registry, tracking
 from forensics.readers.base import FileCounts, Reader, Reading, ReadOptions
 
@@ -147,6 +147,7 @@ def read_evidence(
     stats: dict[str, FileCounts] = {}
     for one in done:
         stats.update(one.reading.counts)
+    out.recipients = submission.mark(out.recipients, out.sessions, out.events)
     out.domains = localdomains.find(
         local_domains, out.directory, out.sessions, out.recipients, out.events, out.config
     )

@@ -86,6 +86,9 @@ RECIPIENTS = _schema(
         "accepted": pl.Boolean,  # null when the log ends before the reply
         "refusal": pl.String,  # category from knowledge/replies.toml; null when accepted
         "local": pl.Boolean,  # recipient domain is local; null when unknown
+        # Mail the server's users or the server itself sent (derive/submission.py):
+        # never relaying by an outside client. Null in frames written before it.
+        "own": pl.Boolean,
     }
 )
 

@@ -29,7 +29,6 @@ from collections.abc import Iterable
 import polars as pl
 
 from forensics.core import frames
-from forensics.derive.submission import filter_addresses, own_submission
 from forensics.knowledge import load
 
 _DOMAIN_OF_ADDRESS = r"@([^@>\s]+)$"
@@ -73,8 +72,7 @@ def find(
     parts = [option, _configured(config), listed]
     if option.height == 0:
         names = _server_names(events)
-        filters = filter_addresses(events) if events is not None else []
-        parts += [_delivered(recipients), names, _inferred(sessions, recipients, names, filters)]
+        parts += [_delivered(recipients), names, _inferred(sessions, recipients, names)]
     return strongest(pl.concat([frames.conform(f, frames.DOMAINS) for f in parts]))
 
 
@@ -170,7 +168,7 @@ def _server_names(events: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def _inferred(
-    sessions: pl.DataFrame, recipients: pl.DataFrame, names: pl.DataFrame, filters: list[str]
+    sessions: pl.DataFrame, recipients: pl.DataFrame, names: pl.DataFrame
 ) -> pl.DataFrame:
     own = set(names["domain"].to_list())
     senders = set(
@@ -183,9 +181,9 @@ def _inferred(
     parents = {d.split(".", i)[-1] for d in own for i in range(d.count("."))} | own
     inbound = recipients.filter(
         (pl.col("direction") == "inbound") & pl.col("rcpt_domain").is_not_null()
-    ).join(sessions.select("session", "auth_user"), on="session", how="left", maintain_order="left")
-    ours = own_submission(pl.col("auth_user"), pl.col("remote_ip"), filters)
-    outsiders = inbound.filter(~ours)
+    )
+    # The server's users' and its own mail (recipients.own) proves nothing.
+    outsiders = inbound.filter(~pl.col("own").fill_null(False))
     refused_as_relay = set(
         inbound.filter(pl.col("refusal") == "relay_denied")["rcpt_domain"].unique().to_list()
     )

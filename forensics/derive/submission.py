@@ -25,6 +25,14 @@ def filter_addresses(events: pl.DataFrame) -> list[str]:
     return sorted(set(found["addr"].to_list()))
 
 
+def mark(recipients: pl.DataFrame, sessions: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """Set ``recipients.own`` (see :func:`own_submission`), once for every later step."""
+    auth = sessions.select("session", pl.col("auth_user").alias("_auth"))
+    joined = recipients.join(auth, on="session", how="left", maintain_order="left")
+    own = own_submission(pl.col("_auth"), pl.col("remote_ip"), filter_addresses(events))
+    return joined.with_columns(own.alias("own")).drop("_auth")
+
+
 def own_submission(
     auth_user: pl.Expr, remote_ip: pl.Expr, filters: list[str] | None = None
 ) -> pl.Expr:

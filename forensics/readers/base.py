@@ -73,6 +73,37 @@ def counted(
     return Reading(frames=frames, unparsed=unparsed_rows, counts=counts)
 
 
+class PerFileResult(Protocol):
+    """What a reader's own read returns: per-file lists in the order of its items,
+    and the lines it could not read."""
+
+    @property
+    def records(self) -> list[int]: ...
+
+    @property
+    def unparsed_counts(self) -> list[int]: ...
+
+    @property
+    def lines(self) -> list[int]: ...
+
+    @property
+    def unparsed(self) -> pl.DataFrame: ...
+
+
+def reading_of(
+    items: Sequence[Evidence], found: PerFileResult, frames: dict[str, pl.DataFrame]
+) -> Reading:
+    """:func:`counted` of a reader's result, with the rows of ``frames``."""
+    return counted(
+        items,
+        found.records,
+        found.unparsed_counts,
+        found.lines,
+        frames=frames,
+        unparsed_rows=found.unparsed,
+    )
+
+
 class Reader(Protocol):
     """One reader. ``frames``: the frames its rows go to (events also make sessions
     and recipients). ``batch_lines``: when its files are independent of each other,

@@ -9,7 +9,7 @@ import polars as pl
 
 from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine, extract
-from forensics.readers.base import Reading, counted
+from forensics.readers.base import Reading, reading_of
 from grammars.twin import LineGrammar
 
 
@@ -36,14 +36,7 @@ def log_reading(items: list[Evidence], found: LogResult) -> Reading:
         frames_read["service_events"] = found.service_events
     if found.assumptions is not None:
         frames_read["assumptions"] = found.assumptions
-    return counted(
-        items,
-        found.records,
-        found.unparsed_counts,
-        found.lines,
-        frames=frames_read,
-        unparsed_rows=found.unparsed,
-    )
+    return reading_of(items, found, frames_read)
 
 
 def per_file(frame: pl.DataFrame | None, n: int) -> list[int]:

@@ -41,8 +41,7 @@ def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
     parsed = pl.concat(
         [body, extract(body["text"], g.LINE, options.engine).drop("error")], how="horizontal"
     )
-    is_cont = parsed.select(continued.alias("c"))["c"]
-    parsed = parsed.with_columns(is_cont.alias("_cont"))
+    parsed = parsed.with_columns(continued.alias("_cont"))
     # A setting owns the continuation lines after it, in the same file.
     parsed = parsed.with_columns(
         pl.when(pl.col("matched") & ~pl.col("_cont"))

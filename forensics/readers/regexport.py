@@ -22,7 +22,7 @@ from forensics.core.evidence import Evidence
 from forensics.core.lineparse import extract
 from forensics.core.timeparse import timestamps
 from forensics.knowledge import load
-from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, reading_of
 from grammars import evidence_csv as g_csv
 from grammars import registry as g
 
@@ -531,14 +531,7 @@ def read(items: list[Evidence]) -> RegistryResult:
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
     found = read(items)
-    return counted(
-        items,
-        found.records,
-        found.unparsed_counts,
-        found.lines,
-        frames={"config": found.config},
-        unparsed_rows=found.unparsed,
-    )
+    return reading_of(items, found, {"config": found.config})
 
 
 READER = FormatReader(

@@ -16,7 +16,7 @@ from forensics.core import frames
 from forensics.core.evidence import Evidence
 from forensics.core.lineparse import extract
 from forensics.core.timeparse import DateOrder, timestamps
-from forensics.readers.base import Format, FormatReader, Reading, counted
+from forensics.readers.base import Format, FormatReader, Reading, reading_of
 from grammars import evidence_csv as g
 
 
@@ -364,14 +364,7 @@ def read_eventlogs(items: list[Evidence], date_order: DateOrder = "mdy") -> Tabl
 
 
 def _reading(found: TableResult, items: list[Evidence], frame: str) -> Reading:
-    return counted(
-        items,
-        found.records,
-        found.unparsed_counts,
-        found.lines,
-        frames={frame: found.rows},
-        unparsed_rows=found.unparsed,
-    )
+    return reading_of(items, found, {frame: found.rows})
 
 
 CHANGELOG = FormatReader(

@@ -24,7 +24,7 @@ from forensics.core.replies import refusal_category
 from forensics.core.text import lines_frame
 from forensics.core.timeparse import DateOrder, timestamps
 from forensics.knowledge import load
-from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, reading_of
 from forensics.readers.common import (
     column_or_null,
     csv_unquote,
@@ -427,14 +427,7 @@ def _classify(tracking: pl.DataFrame, engine: Engine) -> pl.DataFrame:
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
     found = read(items, date_order=options.date_order, engine=options.engine)
-    return counted(
-        items,
-        found.records,
-        found.unparsed_counts,
-        found.lines,
-        frames={"tracking": found.tracking},
-        unparsed_rows=found.unparsed,
-    )
+    return reading_of(items, found, {"tracking": found.tracking})
 
 
 # The three generations are read together: one clock offset fits them all (paths).

@@ -7,7 +7,6 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.core.frames import Frames
-from forensics.derive.submission import filter_addresses, own_submission
 from forensics.rules.context.networks import ipv4_int, is_private
 
 # A client whose connection line named nothing usable: still a subject of its own.
@@ -67,9 +66,8 @@ def recipients(
     )
     allowed = _allowed(out.select("ip").drop_nulls().unique(), allow_entries)
     out = out.join(allowed, on="ip", how="left", maintain_order="left")
-    filters = filter_addresses(frames.events)
-    own = own_submission(pl.col("auth_user"), pl.col("remote_ip"), filters)
-    return _with_domain_facts(out, "rcpt", frames, own.alias("own"))
+    # Frames written before recipients had ``own`` (a dataset) read as not own.
+    return _with_domain_facts(out, "rcpt", frames, pl.col("own").fill_null(False))
 
 
 def ndrs(frames: Frames, ndrs: pl.DataFrame) -> pl.DataFrame:
