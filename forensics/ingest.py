@@ -34,6 +34,7 @@ def _inputs(items: Sequence[Evidence], stats: dict[str, FileCounts]) -> pl.DataF
         "encoding": [item.encoding for item in items],
         "compression": [item.compression for item in items],
         "note": [item.note for item in items],
+        "programs": [item.programs for item in items],
     }
     # An explicit schema: inference looks at the first rows only, and a folder whose
     # first hundred files are plain and the next one gzip must not break it. Built by

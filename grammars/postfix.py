@@ -21,12 +21,11 @@ of the lines whose program is that Postfix daemon:
 
 from __future__ import annotations
 
-import re
-
 import pyparsing as pp
 
+from grammars import syslog
 from grammars import tokens as t
-from grammars.twin import compile_grammar, compile_head_tail
+from grammars.twin import compile_grammar
 
 __all__ = [
     "CLIENT",
@@ -41,37 +40,11 @@ __all__ = [
     "REJECT_TRAILER",
     "REJECT_TRAILER_SPLIT",
     "SAID",
-    "looks_like",
 ]
 
 _END = pp.StringEnd()
-_MONTH = pp.Regex(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
-_TRADITIONAL = (
-    _MONTH("mon")
-    + pp.Regex(r" {1,2}")
-    + pp.Regex(r"[0-9]{1,2}")("day")
-    + pp.Literal(" ")
-    + pp.Regex(r"[0-9]{2}")("hh")
-    + pp.Literal(":")
-    + pp.Regex(r"[0-9]{2}")("mi")
-    + pp.Literal(":")
-    + pp.Regex(r"[0-9]{2}")("ss")
-)
-_RFC3339 = t.iso_stamp("r")
-_HOST = pp.Regex(r"[^ \t\[\]:]+")
-_PROGRAM = pp.Regex(r"[^ \t\[\]:]+")
-_HEAD = (
-    (_TRADITIONAL | _RFC3339)
-    + pp.Literal(" ")
-    + _HOST("host")
-    + pp.Literal(" ")
-    + _PROGRAM("prog")
-    + pp.Opt(pp.Literal("[") + pp.Regex(r"[0-9]+")("pid") + pp.Literal("]"))
-    + pp.Literal(":")
-    + t.OPT_SPACE
-)
-# The message is the rest of the line: the fast path matches the header only.
-LINE = compile_head_tail("postfix-line", _HEAD, "msg")
+# The syslog header is grammars.syslog's (every Unix mail server's lines share it).
+LINE = syslog.LINE
 
 # --- smtpd ------------------------------------------------------------------------
 _QID = pp.Regex(r"[0-9A-Za-z]{5,20}")
@@ -172,28 +145,3 @@ SAID = compile_grammar(
 )
 # Where the remote reply ends and which command it answered.
 IN_REPLY_SPLIT = r"^(.*) \(in reply to (.+) command\)\)?$"
-
-_LOOKS = re.compile(
-    r"^(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}|"
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+\-][0-9:]+)?) [^ ]+ [^ \[:]+(?:\[[0-9]+\])?: "
-)
-
-
-# How many of a file's first lines that are not comments or blank are looked at.
-SNIFF_LINES = 20
-
-
-def looks_like(sample: str) -> bool:
-    """A syslog file: most of its first lines that are neither blank nor comments
-    (``#``, as fail2ban's and logwatch's saved logs open) have a syslog header. A
-    mail log's mail.err may hold no Postfix line at all (only opendkim's, say): it is
-    read all the same, so that its lines are counted, and simply yields no session."""
-    lines = [
-        line
-        for line in sample.splitlines()[: SNIFF_LINES * 20]
-        if line.strip() and not line.lstrip().startswith("#")
-    ][:SNIFF_LINES]
-    if not lines:
-        return False
-    headed = sum(_LOOKS.match(line) is not None for line in lines)
-    return _LOOKS.match(lines[0]) is not None or headed * 2 > len(lines)

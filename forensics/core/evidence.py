@@ -38,6 +38,8 @@ class Evidence:
     format: str = "unknown"
     text: str | None = None
     note: str | None = None
+    # The programs a syslog file's lines are of, with their line counts.
+    programs: str | None = None
 
 
 class NoInputError(Exception):

@@ -258,6 +258,9 @@ INPUTS = _schema(
         "first_ts": TS,
         "last_ts": TS,
         "note": pl.String,  # why a file was skipped or only partly read
+        # A syslog file's programs and their line counts ("postfix 1,204, dovecot 31"):
+        # what its lines are of, mail server or not.
+        "programs": pl.String,
     }
 )
 
@@ -267,7 +270,9 @@ UNPARSED = _schema(
         "source": pl.String,
         "line": pl.UInt32,
         "reason": pl.String,
-        "text": pl.String,  # the line, cut to 200 characters
+        # the line, cut to 200 characters (a line of a mail server that its reader did
+        # not take: the message after the syslog header)
+        "text": pl.String,
     }
 )
 

@@ -20,8 +20,8 @@ from forensics.readers import (
     ims,
     ndr,
     postconf,
-    postfix,
     regexport,
+    syslog,
     tables,
     tracking,
     transcript,
@@ -33,7 +33,7 @@ from forensics.readers.base import Format, Reader
 # then the NDRs, the tracking logs and the configuration evidence).
 READERS: list[Reader] = [
     ims.READER,
-    postfix.READER,
+    syslog.READER,
     exchange.READER,
     transcript.READER,
     w3c.READER,

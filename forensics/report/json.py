@@ -58,7 +58,7 @@ def document(
 ) -> dict[str, Any]:
     # DESIGN's keys, and the note that says why a file was skipped or only partly read.
     inputs = frames.inputs.sort("path").select(
-        "path", "sha256", "bytes", "format", "records", "unparsed", "note"
+        "path", "sha256", "bytes", "format", "records", "unparsed", "note", "programs"
     )
     recipients = frames.recipients
     by_severity = {s: sum(f.severity == s for f in found) for s in SEVERITIES}

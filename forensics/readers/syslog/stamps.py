@@ -11,7 +11,7 @@ import polars as pl
 from forensics.core import frames
 from forensics.core.evidence import Evidence
 from forensics.core.timeparse import timestamps
-from forensics.readers.postfix.stream import family
+from forensics.readers.syslog.stream import family
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}

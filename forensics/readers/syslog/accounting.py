@@ -1,0 +1,144 @@
+"""What the reader counts per file (records read, lines unparsed, lines in all, the
+programs seen), in the order the files were given, and the unparsed lines themselves.
+
+Every line is one of: a mail server's line that its reader took (a record); a line
+of a mail server that its reader did not understand, of a server not read yet, or
+without any header (unparsed, each with its reason); a line of another program
+(dovecot, amavis, cron: read, not mail, counted per program); a blank line or a
+comment; in Exim's own rejectlog, a line of the message headers it logs under a
+refusal (read, part of the refusal above it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from forensics.core import frames
+from forensics.core.evidence import Evidence
+from forensics.readers.common import per_file
+
+NO_HEADER = "not a syslog line (no 'Mon dd hh:mm:ss host program[pid]:' header)"
+CONTINUED = "continued"
+
+
+@dataclass
+class Accounts:
+    unparsed: pl.DataFrame
+    records: list[int]
+    unparsed_counts: list[int]
+    lines: list[int]
+
+
+@dataclass
+class Ledger:
+    """The counts before the mail servers' readers ran (reading order)."""
+
+    unparsed: pl.DataFrame  # fid, source, line, reason, text
+    mail: list[int]  # lines of the mail servers read, per file
+    lines: list[int]
+    order: list[int]
+
+
+def ledger(
+    df: pl.DataFrame, order: list[int], ordered: list[Evidence], unread: dict[str, str]
+) -> Ledger:
+    """What ``df``'s lines (read in ``order``) are, per file.
+
+    ``df``: every line, with fid, source, line, text, _header, _shape, ``_p`` (the
+    program's key) and ``_mta`` (the mail server it is, where it is one); ``unread``:
+    the mail servers with no reader (key -> name), by program key or server key.
+    Each file's programs go into its ``programs``."""
+    n = len(order)
+    # Blank lines and comments (saved logs annotate them with '#') are read, not records.
+    blank = (pl.col("text").str.strip_chars(" \t") == "") | pl.col("text").str.starts_with("#")
+    narrow = df.select(
+        "fid",
+        "source",
+        "line",
+        "text",
+        "_header",
+        "_p",
+        "_mta",
+        blank.alias("_blank"),
+        _continued_lines().alias("_cont"),
+    )
+    no_header = narrow.filter(~pl.col("_header") & ~pl.col("_blank") & ~pl.col("_cont"))
+    server = pl.coalesce(
+        pl.col("_mta").replace_strict(unread, default=None, return_dtype=pl.String),
+        pl.col("_p").replace_strict(unread, default=None, return_dtype=pl.String),
+    )
+    headed = narrow.select("fid", "source", "line", "text", "_header", "_p", "_mta").filter(
+        pl.col("_header")
+    )
+    _note_programs(ordered, headed, narrow.filter(pl.col("_cont")).select("fid"))
+    headed = headed.select("fid", "source", "line", "_p", "_mta", server.alias("_unread"))
+    not_read = headed.filter(pl.col("_unread").is_not_null()).join(
+        narrow.select("fid", "line", "text"), on=["fid", "line"], how="left"
+    )
+    mail = headed.filter(pl.col("_mta").is_not_null() & pl.col("_unread").is_null())
+    unread_reason = pl.concat_str(
+        [
+            pl.lit("a line of "),
+            pl.col("_unread"),
+            pl.lit(" ("),
+            pl.col("_p"),
+            pl.lit("), a mail server this version does not read yet"),
+        ]
+    )
+    unparsed = pl.concat(
+        [
+            no_header.select("fid", "source", "line", pl.lit(NO_HEADER).alias("reason"), "text"),
+            not_read.select("fid", "source", "line", unread_reason.alias("reason"), "text"),
+        ]
+    )
+    return Ledger(unparsed, per_file(mail, n), per_file(df.select("fid"), n), order)
+
+
+def settle(found: Ledger, not_understood: pl.DataFrame) -> Accounts:
+    """The counts, once the readers said which of their lines they did not take
+    (``not_understood``: fid, source, line, reason, text)."""
+    n = len(found.order)
+    unparsed = pl.concat([found.unparsed, not_understood.select(found.unparsed.columns)])
+    unparsed_frame = frames.conform(
+        unparsed.sort("source", "line").with_columns(pl.col("text").str.slice(0, 200)),
+        frames.UNPARSED,
+    )
+    records = [a - b for a, b in zip(found.mail, per_file(not_understood, n), strict=True)]
+    return Accounts(
+        unparsed_frame,
+        _as_given(records, found.order),
+        _as_given(per_file(unparsed, n), found.order),
+        _as_given(found.lines, found.order),
+    )
+
+
+def _continued_lines() -> pl.Expr:
+    """Lines of Exim's own rejectlog with no stamp: the headers of the refused
+    message, logged under the refusal (a file of Exim's own lines, no syslog)."""
+    own_exim = (pl.col("_shape") == "exim").any().over("fid") & ~(
+        pl.col("_shape").is_in(["syslog", "rfc5424", "bare"]).any().over("fid")
+    )
+    return (~pl.col("_header") & own_exim).fill_null(False)
+
+
+def _note_programs(items: list[Evidence], headed: pl.DataFrame, continued: pl.DataFrame) -> None:
+    """Each file's programs and their line counts, most lines first: what the file
+    holds beside the mail servers' lines is read (not mail transfer) and shown."""
+    counts = (
+        headed.group_by("fid", "_p").len().sort("fid", "len", "_p", descending=[False, True, False])
+    )
+    extra = dict(continued.group_by("fid").len().iter_rows()) if continued.height else {}
+    for (fid,), rows in counts.partition_by("fid", as_dict=True, maintain_order=True).items():
+        listed = ", ".join(f"{p} {c:,}" for p, c in rows.select("_p", "len").iter_rows())
+        if fid in extra:
+            listed += f", the message headers Exim logged under its refusals {extra[fid]:,}"
+        items[int(fid)].programs = listed
+
+
+def _as_given(counts: list[int], order: list[int]) -> list[int]:
+    """Counts per file in reading order -> in the order the files were given."""
+    given = [0] * len(order)
+    for fid, i in enumerate(order):
+        given[i] = counts[fid]
+    return given
