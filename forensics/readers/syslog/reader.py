@@ -18,7 +18,7 @@ from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine
 from forensics.core.text import lines_frame
 from forensics.knowledge import load
-from forensics.readers import postfix
+from forensics.readers import postfix, sendmail
 from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
 from forensics.readers.common import LogResult, log_reading
 from forensics.readers.mta import ROW_COLUMNS, UNKNOWN, Mta
@@ -29,7 +29,7 @@ from forensics.readers.syslog.stream import stream_order
 from grammars import syslog as g
 
 # The mail servers read, by the key of knowledge/syslog.toml [mta].
-MTAS: dict[str, Mta] = {m.name: m for m in (postfix.MTA,)}
+MTAS: dict[str, Mta] = {m.name: m for m in (postfix.MTA, sendmail.MTA)}
 
 
 def _servers() -> dict[str, Any]:
