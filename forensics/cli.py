@@ -308,11 +308,19 @@ def formats(paths: tuple[Path, ...]) -> None:
         table = load("formats")
         titles = {f["name"]: f["title"] for f in table["format"]}
         _echo("Formats read (recognised by content, not by name):")
+        unread = {f["name"] for f in table["format"] if f.get("unread")}
         for reader in registry.READERS:
             for fmt in reader.formats:
+                if fmt.name in unread:
+                    continue
                 title = titles.get(fmt.name, "(not described in formats.toml)")
                 frames_made = ", ".join(frames_from(reader))
                 _echo(f"  {fmt.name:<13} {title}  -> {frames_made}")
+        _echo("Recognised, not read yet (each line listed as unparsed, the server named):")
+        for name in sorted(unread):
+            _echo(f"  {name:<13} {titles[name]}")
+        servers = sorted(set(load("syslog")["unread"].values()))
+        _echo(f"  {'(syslog)':<13} lines of {', '.join(servers)} in syslog files")
         _echo("Files not read are listed as:")
         for f in table["skipped"]:
             _echo(f"  {f['name']:<13} {f['meaning']}")

@@ -25,6 +25,7 @@ from forensics.readers import (
     tables,
     tracking,
     transcript,
+    unread,
     w3c,
 )
 from forensics.readers.base import Format, Reader
@@ -44,6 +45,7 @@ READERS: list[Reader] = [
     tables.CHANGELOG,
     tables.DIRECTORY,
     tables.EVENTLOG,
+    unread.READER,
 ]
 
 

@@ -76,6 +76,7 @@ def ledger(
     not_read = headed.filter(pl.col("_unread").is_not_null()).join(
         narrow.select("fid", "line", "text"), on=["fid", "line"], how="left"
     )
+    _note_unread(ordered, not_read)
     mail = headed.filter(pl.col("_mta").is_not_null() & pl.col("_unread").is_null())
     unread_reason = pl.concat_str(
         [
@@ -134,6 +135,15 @@ def _note_programs(items: list[Evidence], headed: pl.DataFrame, continued: pl.Da
         if fid in extra:
             listed += f", the message headers Exim logged under its refusals {extra[fid]:,}"
         items[int(fid)].programs = listed
+
+
+def _note_unread(items: list[Evidence], not_read: pl.DataFrame) -> None:
+    """A file with lines of a mail server not read yet says so in its note."""
+    counts = not_read.group_by("fid", "_unread").len().sort("fid", "_unread")
+    for fid, server, count in counts.iter_rows():
+        said = f"{count:,} lines of {server}: recognised, not read yet (listed as unparsed)"
+        item = items[int(fid)]
+        item.note = "; ".join(x for x in (item.note, said) if x)
 
 
 def _as_given(counts: list[int], order: list[int]) -> list[int]:
