@@ -141,7 +141,8 @@ def _note_unread(items: list[Evidence], not_read: pl.DataFrame) -> None:
     """A file with lines of a mail server not read yet says so in its note."""
     counts = not_read.group_by("fid", "_unread").len().sort("fid", "_unread")
     for fid, server, count in counts.iter_rows():
-        said = f"{count:,} lines of {server}: recognised, not read yet (listed as unparsed)"
+        lines = "1 line" if count == 1 else f"{count:,} lines"
+        said = f"{lines} of {server}: recognised, not read yet (listed as unparsed)"
         item = items[int(fid)]
         item.note = "; ".join(x for x in (item.note, said) if x)
 
