@@ -131,10 +131,11 @@ DELIVERY = compile_grammar(
     + pp.Literal(", delay=")
     + pp.Regex(r"[0-9.]+")
     + pp.Opt(pp.Literal(", delays=") + pp.Regex(r"[0-9./]+"))
-    + pp.Literal(", dsn=")
-    + pp.Regex(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}")("dsn")
+    # Postfix before 2.3 writes no dsn=; "undeliverable-but-not-cached" is a status
+    # of address verification.
+    + pp.Opt(pp.Literal(", dsn=") + pp.Regex(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}")("dsn"))
     + pp.Literal(", status=")
-    + pp.Regex(r"[a-z]+")("status")
+    + pp.Regex(r"[a-z][a-z-]*")("status")
     + pp.Opt(pp.Literal(" (") + t.ANY_TEXT("detail"))
     + _END,
 )
@@ -145,3 +146,19 @@ SAID = compile_grammar(
 )
 # Where the remote reply ends and which command it answered.
 IN_REPLY_SPLIT = r"^(.*) \(in reply to (.+) command\)\)?$"
+
+# --- what must be read ---------------------------------------------------------------
+# The beginnings of the messages that state an SMTP fact: a client connecting or
+# leaving, a refusal (smtpd's, a milter's, cleanup's header and body checks), a queued
+# message, a sender, a delivery. A Postfix line that begins so and that the grammar
+# of its kind above does not read is reported, never counted as read: a refusal
+# must not vanish because its wording is new. Kind -> (a text every such message
+# holds, the start of its messages).
+FACT_STARTS = {
+    "connect": ("connect from ", r"^connect from "),
+    "disconnect": ("disconnect from ", r"^disconnect from "),
+    "reject": ("reject: ", r"^(?:NOQUEUE|[0-9A-Za-z]{5,20}): (?:milter-)?reject: "),
+    "client": (": client=", r"^[0-9A-Za-z]{5,20}: client="),
+    "sender": (": from=<", r"^[0-9A-Za-z]{5,20}: from=<"),
+    "delivery": (": to=<", r"^[0-9A-Za-z]{5,20}: to=<"),
+}

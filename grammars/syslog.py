@@ -5,7 +5,8 @@ order (the first that matches a line is its shape):
 
 - ``syslog``: ``[<pri>]Jan 28 06:40:37 host prog[pid]: `` (traditional, BSD) or
   ``[<pri>]2021-01-28T06:40:37.123+00:00 host prog[pid]: `` (RFC 3339, rsyslog's
-  high-precision format); the ``<pri>`` prefix is rsyslog's forwarding format.
+  high-precision format); the ``<pri>`` prefix is rsyslog's forwarding format, a
+  ``<mail.notice>`` before the host is syslogd's ``-v`` (facility and level).
 - ``rfc5424``: ``<pri>1 2021-03-06T04:07:38.25+00:00 host app procid msgid [sd] ``
   (RFC 5424; ``-`` for what is not known).
 - ``bare``: ``prog[pid]: `` with no time and no host: lines cut out of a syslog
@@ -64,6 +65,8 @@ _HEAD = (
     pp.Opt(_PRI)
     + (_TRADITIONAL | t.iso_stamp("r"))
     + pp.Literal(" ")
+    # syslogd's -v (and some rsyslog templates) put the facility and level first.
+    + pp.Opt(pp.Regex(r"<[a-z0-9]+\.[a-z]+> "))
     + _HOST("host")
     + pp.Literal(" ")
     + _PROGRAM("prog")
@@ -137,7 +140,7 @@ _LOOKS = re.compile(
     r"^(?:<[0-9]{1,3}>)?(?:"
     r"(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}|"
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+\-][0-9:]+)?) "
-    r"[^ ]+ (?P<p>[^ \[:]+)(?:\[[0-9]+\])?: |"
+    r"(?:<[a-z0-9]+\.[a-z]+> )?[^ ]+ (?P<p>[^ \[:]+)(?:\[[0-9]+\])?: |"
     r"1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+ [^ ]+ (?P<p5>[^ ]+) |"
     r"(?P<pb>[A-Za-z][A-Za-z0-9_./-]*)\[[0-9]+\]: )"
 )

@@ -151,11 +151,11 @@ FAIL2BAN = CORPUS / "sendmail" / "fail2ban"
 
 def test_the_fail2ban_reject_lines_are_read_with_the_client_of_each():
     frames = ingest([corpus(FAIL2BAN) / "sendmail-reject"], year=2005)
-    # 45 Sendmail lines; the four with a BSD '<mail.notice>' tag before the host are
-    # the syslog reader's to read, not this reader's.
-    assert frames.inputs["records"].to_list() == [41]
-    assert frames.unparsed.height == 4
-    assert frames.sessions.height == 32
+    # 45 Sendmail lines, four of them with syslogd's '<mail.notice>' before the host.
+    assert frames.inputs["records"].to_list() == [45]
+    assert frames.unparsed.height == 0
+    tagged = frames.events.filter(frames.events["line"] == 127)
+    assert tagged.height > 0 and tagged["session"].str.starts_with("sendmail:").all()
     assert frames.sessions["remote_ip"].null_count() == 0
     relay = frames.recipients.filter(frames.recipients["refusal"] == "relay_denied")
     assert relay.height == 4
