@@ -33,6 +33,7 @@ from forensics.core.frames import Frames
 from forensics.core.lineparse import ENGINES
 from forensics.core.printable import printable
 from forensics.core.timeparse import DATE_ORDERS
+from forensics.derive import window
 from forensics.ingest import frames_from, ingest
 from forensics.knowledge import load
 from forensics.readers import registry
@@ -420,7 +421,7 @@ def analyze(
         wanted.append(("--json", Path(json_out)))
     # Before anything is read: a bad output costs the user nothing yet.
     outputs.guard([(option, path) for option, path in wanted if path is not None], paths)
-    frames = _frames(paths, hosts, quiet, options)
+    frames = _windowed(_frames(paths, hosts, quiet, options), since, until)
     # The classifier and the report stack (plotly, Jinja2) load here, not at start:
     # parse, formats and the usage errors do not pay for them.
     from forensics import rules
@@ -454,6 +455,20 @@ def analyze(
     _echo_written(output, json_out, markdown_out, to_stderr)
     if fail_on and any(at_least(f.severity, fail_on) for f in found):
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _windowed(frames: Frames, since: dt.datetime | None, until: dt.datetime | None) -> Frames:
+    """``frames`` cut to the window, with a warning when the window holds nothing of
+    what the evidence shows happened (the run goes on: an empty report says so)."""
+    kept = window.restrict(frames, since, until)
+    if window.happened(frames) and not window.happened(kept):
+        low, high = window.span(frames)
+        _echo(
+            f"warning: the window {since or '...'} .. {until or '...'} holds no evidence; "
+            f"the evidence spans {low} .. {high}",
+            err=True,
+        )
+    return kept
 
 
 def _frames(

@@ -262,6 +262,38 @@ def test_since_after_until_is_a_usage_error(tmp_path):
     assert result.exit_code == EXIT_USAGE and "swap them" in result.output
 
 
+def test_the_window_applies_to_counts_json_and_markdown_not_only_to_findings(tmp_path):
+    whole = tmp_path / "whole.json"
+    part, md = tmp_path / "part.json", tmp_path / "part.md"
+    assert run("analyze", SCENARIO, "-q", "-o", tmp_path / "a.html", "--json", whole).exit_code == 0
+    since = "2000-05-16 12:00"
+    result = run(
+        "analyze", SCENARIO, "-q", "-o", tmp_path / "b.html", "--json", part,
+        "--markdown", md, "--since", since,
+    )  # fmt: skip
+    assert result.exit_code == EXIT_OK
+    everything, windowed = json.loads(whole.read_text()), json.loads(part.read_text())
+    assert 0 < windowed["counts"]["sessions"] < everything["counts"]["sessions"]
+    assert 0 < windowed["counts"]["recipients"] < everything["counts"]["recipients"]
+    # Files and lines are the evidence read, not what happened: kept whole.
+    assert windowed["counts"]["lines"] == everything["counts"]["lines"]
+    stated = [a["what"] for a in windowed["assumptions"]]
+    assert any(since in what and "counted and shown" in what for what in stated)
+    assert "counted and shown" in md.read_text()
+    # The change that caused it was made before the window: the finding still cites it.
+    (finding,) = [f for f in windowed["findings"] if f["severity"] == "critical"]
+    assert "changes.csv" in json.dumps(finding)
+
+
+def test_a_window_that_holds_nothing_warns_and_exits_0(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["analyze", str(SCENARIO), "-q", "-o", str(tmp_path / "r.html"), "--since", "2030-01-01"],
+    )
+    assert result.exit_code == EXIT_OK
+    assert "holds no evidence" in result.stderr and "the evidence spans 2000-05-" in result.stderr
+
+
 def test_rules_lists_every_rule_with_its_kb():
     from forensics.rules import RULES
 

@@ -8,7 +8,8 @@ principle 4): nothing here knows which log format a row came from.
 
 The Context holds the window and caches what it derived; each submodule does one of
 the derivations (``allowlists``, ``change``, ``change_kinds``, ``networks``,
-``recipients``, ``registry``, ``server``, ``starts``, ``window``).
+``recipients``, ``registry``, ``server``, ``starts``; the window is
+:mod:`forensics.derive.window`'s).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import polars as pl
 
 from forensics.core.frames import Frames
 from forensics.derive import changes as recorded_changes
+from forensics.derive import window
 from forensics.knowledge import load
-from forensics.rules.context import allowlists, change_kinds, window
+from forensics.rules.context import allowlists, change_kinds
 from forensics.rules.context import recipients as recipient_rows
 from forensics.rules.context import registry as ims_registry
 from forensics.rules.context import server as analysed_server
