@@ -141,10 +141,13 @@ def platform_of(sources: list[str], formats: dict[str, str]) -> str | None:
 
 def for_server(section: str, rule: str, platform: str | None) -> Any:
     """What knowledge/servers.toml ``[section.rule]`` holds for ``platform`` (its
-    ``other`` entry for any server but the article's), or None."""
-    if platform is None or platform == ARTICLE_PLATFORM:
+    ``other`` entry for any server but the article's), or None. The article's own
+    server has an entry only where the rule's text speaks of more servers than it."""
+    if platform is None:
         return None
     table = load("servers").get(section, {}).get(rule, {})
+    if platform == ARTICLE_PLATFORM:
+        return table.get(platform)
     return table.get(platform, table.get("other"))
 
 

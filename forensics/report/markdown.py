@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 import polars as pl
 
-from forensics.core.findings import SEVERITIES, Finding, articles
+from forensics.core.findings import ARTICLE_PLATFORM, SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
 from forensics.core.printable import printable
 from forensics.knowledge import load
@@ -142,6 +142,9 @@ def render(frames: Frames, summary: Summary, found: list[Finding], *, version: s
         ),
         by_severity={s: sum(f.severity == s for f in found) for s in SEVERITIES},
         articles=articles(),
+        # The server the KB articles were written for: another server's finding cites
+        # its article as the documented failure, not as the cause on that server.
+        article_server=load("servers")["name"][ARTICLE_PLATFORM],
         moments=moments(frames, found),
         summary=summary,
         inputs=inputs.head(MAX_INPUTS).to_dicts(),
