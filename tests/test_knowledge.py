@@ -166,6 +166,7 @@ SETTINGS = {
     },
     "open-relay": {"unrelated_clients": int, "unproven_text": str},
     "relay-probing": {"min_attempts": int},
+    "allowed-client-refused": {"deciders": list},
 }
 
 

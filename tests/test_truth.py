@@ -160,8 +160,30 @@ def test_configuration_evidence_names_the_local_domains_and_the_allow_list():
         "telaviv1.shlomifish.org",
     }
     assert set(domains["source"]) == {"postconf-n--output.txt"}
-    # The refused client is the server itself: no probing, no open relay.
-    assert [f.rule for f in evaluate(frames)] == []
+    # The refused client is the server itself, inside mynetworks: no probing, no open
+    # relay, but the cause, named with its line: smtpd_relay_restrictions holds
+    # check_relay_domains and no permit_mynetworks.
+    (finding,) = evaluate(frames)
+    assert finding.rule == "allowed-client-refused"
+    assert "postconf-n--output.txt:41" in finding.summary
+    assert "postconf-n--output.txt:18" in finding.summary
+    assert [e["line"] for e in finding.evidence] == [9]
+    assert finding.resolution_for == "Postfix"
+
+
+def test_an_allow_list_the_restrictions_admit_is_no_cause(tmp_path):
+    # The same server with permit_mynetworks first: the localhost client would have
+    # been let through, so its refusal is not explained by the configuration.
+    source = corpus(CORPUS / "postfix/shlomif-relay")
+    (tmp_path / "maillog").write_bytes((source / "maillog").read_bytes())
+    config = (source / "postconf-n--output.txt").read_text()
+    fixed = config.replace(
+        "smtpd_relay_restrictions = check_relay_domains",
+        "smtpd_relay_restrictions = permit_mynetworks, check_relay_domains",
+    )
+    assert fixed != config
+    (tmp_path / "postconf-n--output.txt").write_text(fixed)
+    assert [f.rule for f in evaluate(ingest([tmp_path]))] == []
 
 
 def test_every_assumption_is_stated_with_how_to_override_it(tmp_path):

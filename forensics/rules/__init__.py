@@ -12,6 +12,7 @@ from collections.abc import Callable
 from forensics.core.findings import Finding, for_platform, platform_of
 from forensics.core.frames import Frames
 from forensics.rules import (
+    allowed_client_refused,
     immediate_outbound_550,
     ims_crash_relayflags,
     open_relay,
@@ -28,6 +29,7 @@ RULES: dict[str, Callable[[Context], list[Finding]]] = {
         immediate_outbound_550,
         relay_prohibited_local,
         relay_not_allowed_relayflags,
+        allowed_client_refused,
         unexpected_relay_after_change,
         ims_crash_relayflags,
         open_relay,

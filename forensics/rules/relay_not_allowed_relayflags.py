@@ -23,7 +23,7 @@ from forensics.rules.context.change import Change, as_change, flip
 RULE = "relay-not-allowed-relayflags"
 
 
-def _the_change(ctx: Context, attempts: pl.DataFrame) -> tuple[Change | None, bool]:
+def the_change(ctx: Context, attempts: pl.DataFrame) -> tuple[Change | None, bool]:
     refused = attempts.filter(pl.col("refusal") == "relay_denied")
     for row in ctx.tightening_changes().iter_rows(named=True):
         if refused.filter(pl.col("ts") >= row["ts"]).height:
@@ -46,7 +46,7 @@ def _the_change(ctx: Context, attempts: pl.DataFrame) -> tuple[Change | None, bo
 
 def evaluate(ctx: Context) -> list[Finding]:
     attempts = ctx.relay_attempts()
-    change, logged = _the_change(ctx, attempts)
+    change, logged = the_change(ctx, attempts)
     if change is None:
         return []
     at = change.time
