@@ -219,7 +219,9 @@ def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frame
     if frames.unparsed.height > MAX_WARNINGS:
         more = frames.unparsed.height - MAX_WARNINGS
         _echo(
-            f"warning: ... and {more:,} more lines not read (all are in unparsed.parquet)", err=True
+            f"warning: ... and {more:,} more lines not read "
+            "(parse writes them all to unparsed.parquet)",
+            err=True,
         )
     if len(summary.skipped) > MAX_SKIP_LINES:
         more = len(summary.skipped) - MAX_SKIP_LINES

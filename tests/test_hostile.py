@@ -193,3 +193,51 @@ def test_a_milter_refusal_is_a_refusal_not_a_silently_read_line(tmp_path):
     frames = ingest([log], year=2026)
     (rcpt,) = frames.recipients.select("rcpt", "code", "accepted", "remote_ip").rows()
     assert rcpt == ("ann@ourdomain.example", 550, False, "203.0.113.8")
+
+
+def _every_grammar():
+    import importlib
+    import pkgutil
+
+    import grammars
+    from grammars.twin import LineGrammar
+
+    for info in pkgutil.iter_modules(grammars.__path__):
+        module = importlib.import_module(f"grammars.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, LineGrammar):
+                yield f"{info.name}.{name}", value
+
+
+def test_no_grammar_hands_a_long_adversarial_line_to_pyparsing(monkeypatch):
+    # 100 KB lines made of each grammar's own words (the IMS case of the issue: '#',
+    # 'Message subject: ' again and again, 'Rescheduling delivery for later' at the
+    # end, took pyparsing 47 s): the fast path reads them or not, and pyparsing, whose
+    # time can grow with the square of such a line, never sees more than the cap.
+    import polars as pl
+
+    from forensics.core import lineparse
+
+    seen: list[int] = []
+    exact = lineparse._exact_rows
+
+    def recording(values, grammar):
+        seen.extend(len(v) for v in values if v is not None)
+        return exact(values, grammar)
+
+    monkeypatch.setattr(lineparse, "_exact_rows", recording)
+    grammars = dict(_every_grammar())
+    assert len(grammars) > 20
+    for name, grammar in grammars.items():
+        word = grammar.needle or "x"
+        lines = [
+            word * (100_000 // len(word)),
+            "#" + "Message subject: " * 6_000 + "Rescheduling delivery for later",
+            "<" * 50_000 + ">" * 50_000,
+            "short line the fallback still reads or explains",
+        ]
+        found = lineparse.extract(pl.Series(lines), grammar)
+        too_long = found["error"].str.contains("longer than", literal=True).fill_null(False)
+        unread = ~found["matched"]
+        assert (too_long == (unread & pl.Series([len(v) for v in lines]).gt(4096))).all(), name
+    assert seen and max(seen) <= lineparse.FALLBACK_MAX_CHARS

@@ -67,6 +67,12 @@ def _exact_rows(values: list[str | None], grammar: LineGrammar) -> pl.DataFrame:
     return _empty_to_null(frame, grammar.groups)
 
 
+# The longest value the fast path's misses are given to pyparsing for (characters):
+# longer ones stay unmatched, with _TOO_LONG as the error. Real log lines that a
+# grammar reads are far shorter; a 100 KB line built to defeat a grammar is not.
+FALLBACK_MAX_CHARS = 4096
+_TOO_LONG = f"longer than {FALLBACK_MAX_CHARS:,} characters and not read by the fast path"
+
 # Below this many values one thread is as quick as two.
 _PARALLEL_MIN = 50_000
 
@@ -155,7 +161,21 @@ def extract(
     missed = (~frame["matched"] & values.is_not_null()).arg_true()
     if missed.len() == 0 or not fallback:
         return frame
-    # The few values the twin could not take: pyparsing decides, and explains.
+    # The few values the twin could not take: pyparsing decides, and explains. A
+    # value too long for it is not tried: pyparsing's time can grow with the square
+    # of a line built to defeat it, the twin's (Rust regex) never does.
+    lengths = values.gather(missed).str.len_chars()
+    long = missed.filter(lengths > FALLBACK_MAX_CHARS)
+    missed = missed.filter(lengths <= FALLBACK_MAX_CHARS)
+    if long.len():
+        frame = frame.with_columns(
+            pl.when(pl.int_range(pl.len()).is_in(long.implode()))
+            .then(pl.lit(f"{grammar.name}: {_TOO_LONG}"))
+            .otherwise("error")
+            .alias("error")
+        )
+    if missed.len() == 0:
+        return frame
     return _replace_rows(frame, missed, _exact_rows(values.gather(missed).to_list(), grammar))
 
 
