@@ -162,6 +162,12 @@ def _reading_options(func: Any) -> Any:
         "default: from each file's modification time.",
     )(func)
     func = click.option(
+        "--follow-links",
+        is_flag=True,
+        help="Follow folder links that lead out of the given paths (never into /proc, "
+        "/sys, /dev); each file reached so says so in the inputs table.",
+    )(func)
+    func = click.option(
         "--date-order",
         type=click.Choice(DATE_ORDERS),
         default="mdy",

@@ -205,11 +205,14 @@ def ingest(
     changelogs: Iterable[str | Path] = (),
     year: int | None = None,
     progress: Callable[[int], None] | None = None,
+    follow_links: bool = False,
 ) -> Frames:
     """Paths -> frames. ``directories`` and ``changelogs`` are files read as that
     format whatever their content looks like (and not a second time if they also
-    lie under ``paths``). Raises :class:`forensics.core.evidence.NoInputError` for a
-    missing path (before anything is read)."""
+    lie under ``paths``). ``follow_links``: folder links out of the paths are
+    followed too (each file reached so says so). Raises
+    :class:`forensics.core.evidence.NoInputError` for a missing path (before anything
+    is read)."""
     named = [(Path(p), "directory") for p in directories] + [
         (Path(p), "changelog") for p in changelogs
     ]
@@ -217,7 +220,7 @@ def ingest(
         if not path.is_file():
             raise NoInputError(f"{path}: no such file")
     forced = [registry.examine(path, path.name, force=fmt) for path, fmt in named]
-    found = registry.iter_discover(paths)
+    found = registry.iter_discover(paths, follow_links=follow_links)
     if named:
         # realpath costs a system call per path component: only when there is
         # something to compare with.

@@ -143,8 +143,28 @@ def test_links_out_of_the_evidence_are_listed_not_followed(tmp_path):
     (evidence / "proc").symlink_to("/proc/self")
     rows = {r["path"]: r for r in ingest([evidence]).inputs.to_dicts()}
     assert set(rows) == {"L0000001.LOG", "elsewhere", "proc"}
-    for name in ("elsewhere", "proc"):
-        assert rows[name]["format"] == "link" and "outside the evidence" in rows[name]["note"]
+    assert rows["elsewhere"]["format"] == "link"
+    assert "outside the evidence" in rows["elsewhere"]["note"]
+    assert rows["proc"]["format"] == "link" and "/proc" in rows["proc"]["note"]
+
+
+def test_follow_links_follows_them_out_of_the_evidence_and_says_so(tmp_path):
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "L0000001.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    other = tmp_path / "other-server"
+    other.mkdir()
+    (other / "L0000002.LOG").write_bytes((IMS_FIXTURES / "inbound_medium.LOG").read_bytes())
+    (evidence / "elsewhere").symlink_to(other)
+    (evidence / "proc").symlink_to("/proc/self")
+    rows = {r["path"]: r for r in ingest([evidence], follow_links=True).inputs.to_dicts()}
+    assert set(rows) == {"L0000001.LOG", "elsewhere/L0000002.LOG", "proc"}
+    assert rows["elsewhere/L0000002.LOG"]["format"] == "ims"
+    assert str(other / "L0000002.LOG") in rows["elsewhere/L0000002.LOG"]["note"]
+    assert "--follow-links" in rows["elsewhere/L0000002.LOG"]["note"]
+    assert rows["L0000001.LOG"]["note"] is None
+    # The machine is never walked, whatever the option.
+    assert rows["proc"]["format"] == "link" and "never followed" in rows["proc"]["note"]
 
 
 def test_evidence_with_folders_named_like_a_dataset_is_read_as_evidence(tmp_path):

@@ -222,7 +222,11 @@ def examine(path: str | Path, source: str, sniff: Sniffer, force: str | None = N
 
 
 _LOOP = "symbolic link to a folder already read (loop or duplicate)"
-_OUTSIDE = "symbolic link to a folder outside the evidence given (not followed)"
+_OUTSIDE = (
+    "symbolic link to a folder outside the evidence given (not followed; --follow-links "
+    "follows it)"
+)
+_SPECIAL = "symbolic link into /proc, /sys or /dev (never followed: it would walk the machine)"
 # Kernel file systems: a link into them would walk the machine, not the evidence.
 _SPECIAL_ROOTS = ("/proc", "/sys", "/dev")
 
@@ -232,21 +236,28 @@ def _listing(folder: str) -> list[os.DirEntry[str]]:
         return sorted(it, key=lambda e: e.name)
 
 
+def _special(path: str) -> bool:
+    """Whether ``path`` resolves into a kernel file system (/proc, /sys, /dev)."""
+    real = os.path.realpath(path)
+    return any(real == r or real.startswith(r + os.sep) for r in _SPECIAL_ROOTS)
+
+
 def _outside(path: str, roots: list[str]) -> bool:
     """Whether a followed link lands outside every evidence root (or in /proc, ...)."""
     real = os.path.realpath(path)
-    if any(real == r or real.startswith(r + os.sep) for r in _SPECIAL_ROOTS):
+    if _special(path):
         return True
     return not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
 def _walk(
-    folder: str, rel: str, seen: set[tuple[int, int]], roots: list[str]
+    folder: str, rel: str, seen: set[tuple[int, int]], roots: list[str], follow: bool = False
 ) -> Iterator[tuple[str, str, str | None]]:
     """(path, relative path, note) of every file below ``folder``, in name order,
-    following folder links once each and only inside the evidence roots. Notes mark
-    what is not to be read. Iterative: a tree of any depth is walked (a recursion
-    stops near a thousand levels)."""
+    following folder links once each and only inside the evidence roots (``follow``:
+    out of them too, never into /proc, /sys or /dev). Notes mark what is not to be
+    read. Iterative: a tree of any depth is walked (a recursion stops near a
+    thousand levels)."""
     stack: list[Iterator[tuple[str, str, str]]] = [iter([(folder, rel, "dir")])]
     while stack:
         step = next(stack[-1], None)
@@ -257,8 +268,8 @@ def _walk(
         if kind == "file":
             yield here, here_rel, None
             continue
-        if kind == "outside":
-            yield here, here_rel, _OUTSIDE
+        if kind in ("outside", "special"):
+            yield here, here_rel, _OUTSIDE if kind == "outside" else _SPECIAL
             continue
         try:
             info = os.stat(here)
@@ -271,10 +282,12 @@ def _walk(
         except OSError as exc:
             yield here, here_rel, f"unreadable folder: {exc.strerror or exc}"
             continue
-        stack.append(iter([_kind(entry, here_rel, roots) for entry in entries]))
+        stack.append(iter([_kind(entry, here_rel, roots, follow) for entry in entries]))
 
 
-def _kind(entry: os.DirEntry[str], rel: str, roots: list[str]) -> tuple[str, str, str]:
+def _kind(
+    entry: os.DirEntry[str], rel: str, roots: list[str], follow: bool = False
+) -> tuple[str, str, str]:
     """(path, relative path, what it is: dir, file, or outside: a link to a folder
     out of the evidence, not followed)."""
     child = f"{rel}/{entry.name}" if rel else entry.name
@@ -283,28 +296,45 @@ def _kind(entry: os.DirEntry[str], rel: str, roots: list[str]) -> tuple[str, str
         is_link = is_dir and entry.is_symlink()
     except OSError:
         is_dir = is_link = False
-    if is_link and _outside(entry.path, roots):
+    if is_link and _special(entry.path):
+        return entry.path, child, "special"
+    if is_link and not follow and _outside(entry.path, roots):
         return entry.path, child, "outside"
     return entry.path, child, "dir" if is_dir else "file"
 
 
-def discover(paths: Iterable[str | os.PathLike[str]], sniff: Sniffer) -> list[Evidence]:
+def _reached_through(path: str, roots: list[str]) -> str | None:
+    """The note of a file whose real place is outside every evidence root: it was
+    reached through a link that --follow-links followed."""
+    real = os.path.realpath(path)
+    if any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+        return None
+    return f"reached through a link out of the evidence (followed with --follow-links): {real}"
+
+
+def discover(
+    paths: Iterable[str | os.PathLike[str]], sniff: Sniffer, *, follow_links: bool = False
+) -> list[Evidence]:
     """Every file under ``paths``, examined. Raises :class:`NoInputError` when a path
     does not exist (a typo should stop the run, not yield an empty report)."""
-    return list(iter_discover(paths, sniff))
+    return list(iter_discover(paths, sniff, follow_links=follow_links))
 
 
-def iter_discover(paths: Iterable[str | os.PathLike[str]], sniff: Sniffer) -> Iterator[Evidence]:
+def iter_discover(
+    paths: Iterable[str | os.PathLike[str]], sniff: Sniffer, *, follow_links: bool = False
+) -> Iterator[Evidence]:
     """:func:`discover`, one file at a time, so reading can start at once. The paths
-    are checked when this is called, before anything is read."""
+    are checked when this is called, before anything is read. ``follow_links``:
+    folder links out of the evidence roots are followed too (never into /proc, /sys
+    or /dev), and each file reached so says so in its note."""
     roots = [Path(p) for p in paths]
     for root in roots:
         if not root.exists() and not root.is_symlink():
             raise NoInputError(f"{root}: no such file or directory")
-    return _examine_all(roots, sniff)
+    return _examine_all(roots, sniff, follow_links)
 
 
-def _examine_all(roots: list[Path], sniff: Sniffer) -> Iterator[Evidence]:
+def _examine_all(roots: list[Path], sniff: Sniffer, follow: bool = False) -> Iterator[Evidence]:
     seen: set[tuple[int, int]] = set()
     several = len(roots) > 1
     real_roots = [os.path.realpath(r) for r in roots]
@@ -312,10 +342,15 @@ def _examine_all(roots: list[Path], sniff: Sniffer) -> Iterator[Evidence]:
         if not root.is_dir():
             yield examine(root, root.name, sniff)
             continue
-        for path, rel, note in _walk(str(root), root.name if several else "", seen, real_roots):
-            if note in (_LOOP, _OUTSIDE):
+        top = root.name if several else ""
+        for path, rel, note in _walk(str(root), top, seen, real_roots, follow):
+            if note in (_LOOP, _OUTSIDE, _SPECIAL):
                 yield Evidence(source=rel, path=path, format="link", note=note)
             elif note:
                 yield Evidence(source=rel, path=path, format="unreadable", note=note)
             else:
-                yield examine(path, rel, sniff)
+                item = examine(path, rel, sniff)
+                linked = _reached_through(path, real_roots) if follow else None
+                if linked:
+                    item.note = "; ".join(x for x in (item.note, linked) if x)
+                yield item

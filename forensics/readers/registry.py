@@ -92,10 +92,14 @@ def examine(path: str | Path, source: str, force: str | None = None) -> Evidence
     return evidence.examine(path, source, sniff, force)
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Evidence]:
+def discover(
+    paths: Iterable[str | os.PathLike[str]], *, follow_links: bool = False
+) -> list[Evidence]:
     """Every file under ``paths``, read, hashed and given its format."""
-    return evidence.discover(paths, sniff)
+    return evidence.discover(paths, sniff, follow_links=follow_links)
 
 
-def iter_discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Evidence]:
-    return evidence.iter_discover(paths, sniff)
+def iter_discover(
+    paths: Iterable[str | os.PathLike[str]], *, follow_links: bool = False
+) -> Iterator[Evidence]:
+    return evidence.iter_discover(paths, sniff, follow_links=follow_links)
