@@ -261,3 +261,23 @@ def test_no_grammar_hands_a_long_adversarial_line_to_pyparsing(monkeypatch):
         unread = ~found["matched"]
         assert (too_long == (unread & pl.Series([len(v) for v in lines]).gt(4096))).all(), name
     assert seen and max(seen) <= lineparse.FALLBACK_MAX_CHARS
+
+
+def test_a_syslog_line_of_megabytes_is_unparsed_not_copied_into_every_frame(tmp_path):
+    from forensics.readers.syslog.accounting import TOO_LONG
+    from forensics.readers.syslog.reader import MAX_LINE_BYTES
+
+    sender = "A" * (MAX_LINE_BYTES * 4)
+    (tmp_path / "mail.log").write_text(
+        "Jan 28 06:40:37 mx1 postfix/smtpd[1]: connect from a[192.0.2.1]\n"
+        "Jan 28 06:40:38 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from a[192.0.2.1]: 554 "
+        f"5.7.1 <x@y.example>: Relay access denied; from=<{sender}> to=<x@y.example> "
+        "proto=ESMTP helo=<h>\n"
+    )
+    frames = ingest([tmp_path], year=2024)
+    (row,) = frames.inputs.to_dicts()
+    assert (row["records"], row["unparsed"], row["lines"]) == (1, 1, 2)
+    (unparsed,) = frames.unparsed.to_dicts()
+    assert (unparsed["line"], unparsed["reason"]) == (2, TOO_LONG)
+    assert len(unparsed["text"]) <= 200
+    assert not frames.events["arg"].str.contains("AAAA", literal=True).any()

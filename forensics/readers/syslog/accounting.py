@@ -19,6 +19,7 @@ from forensics.core.evidence import Evidence
 from forensics.readers.common import per_file
 
 NO_HEADER = "not a syslog line (no 'Mon dd hh:mm:ss host program[pid]:' header)"
+TOO_LONG = "longer than 64 KiB: no log record is, so it was not read (its start is kept)"
 CONTINUED = "continued"
 
 
@@ -62,6 +63,7 @@ def ledger(
         "_mta",
         blank.alias("_blank"),
         _continued_lines().alias("_cont"),
+        "_long",
     )
     no_header = narrow.filter(~pl.col("_header") & ~pl.col("_blank") & ~pl.col("_cont"))
     server = pl.coalesce(
@@ -89,7 +91,16 @@ def ledger(
     )
     unparsed = pl.concat(
         [
-            no_header.select("fid", "source", "line", pl.lit(NO_HEADER).alias("reason"), "text"),
+            no_header.select(
+                "fid",
+                "source",
+                "line",
+                pl.when(pl.col("_long"))
+                .then(pl.lit(TOO_LONG))
+                .otherwise(pl.lit(NO_HEADER))
+                .alias("reason"),
+                "text",
+            ),
             not_read.select("fid", "source", "line", unread_reason.alias("reason"), "text"),
         ]
     )
@@ -120,7 +131,7 @@ def _continued_lines() -> pl.Expr:
     own_exim = (pl.col("_shape") == "exim").any().over("fid") & ~(
         pl.col("_shape").is_in(["syslog", "rfc5424", "bare"]).any().over("fid")
     )
-    return (~pl.col("_header") & own_exim).fill_null(False)
+    return (~pl.col("_header") & ~pl.col("_long") & own_exim).fill_null(False)
 
 
 def _note_programs(items: list[Evidence], headed: pl.DataFrame, continued: pl.DataFrame) -> None:

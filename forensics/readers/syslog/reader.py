@@ -28,6 +28,8 @@ from forensics.readers.syslog.stamps import with_timestamps, year_assumptions
 from forensics.readers.syslog.stream import stream_order
 from grammars import syslog as g
 
+# The longest line read as a record (bytes); longer ones are unparsed.
+MAX_LINE_BYTES = 64 * 1024
 # The mail servers read, by the key of knowledge/syslog.toml [mta].
 MTAS: dict[str, Mta] = {m.name: m for m in (postfix.MTA, sendmail.MTA)}
 
@@ -126,7 +128,12 @@ def _headers(ordered: list[Evidence], engine: Engine, exim: list[str]) -> pl.Dat
     lines = lines_frame(ordered, release=True).with_row_index("_g")
     sources = pl.Series([e.source for e in ordered], dtype=pl.String)
     own = pl.Series([_exim_own(e) for e in ordered], dtype=pl.Boolean)
-    head = headers(lines["text"], engine, exim, own.gather(lines["fid"]))
+    # A line of megabytes is no log record (syslog daemons cut messages at 8 KiB
+    # unless told otherwise): it is not parsed, so that no field of it is copied
+    # into every frame and report; it is unparsed with its excerpt.
+    lines = lines.with_columns((pl.col("text").str.len_bytes() > MAX_LINE_BYTES).alias("_long"))
+    text = lines.select(pl.when(~pl.col("_long")).then(pl.col("text"))).to_series()
+    head = headers(text, engine, exim, own.gather(lines["fid"]))
     return pl.concat([lines, head], how="horizontal").with_columns(
         pl.lit(sources).gather(pl.col("fid")).alias("source")
     )
