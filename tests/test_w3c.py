@@ -89,3 +89,34 @@ def test_the_exchange_2003_sample_gives_the_finding_of_its_ims_twin():
     (finding,) = found
     assert finding.resolution_for == "Exchange 2000/2003"
     assert all(row["source"].endswith(".log") for row in finding.evidence)
+
+
+def test_records_without_a_date_field_take_the_date_of_their_date_directive():
+    """plaso's iis_without_date.log: '#Fields: time ...' under '#Date: 2013-07-30'.
+    Its records are web requests (no events), so the dating shows in the file's
+    assumptions row; iis7_owa.log, with a date field and no #Date, has none."""
+    root = corpus(CORPUS / "w3c" / "plaso-iis")
+    frames = ingest([root])
+    dated = frames.assumptions.filter(frames.assumptions["source"].is_not_null())
+    assert dated["source"].to_list() == ["iis_without_date.log"]
+    (what,) = dated["what"].to_list()
+    assert "11 records" in what and "#Date:" in what
+
+
+def test_an_smtp_record_past_midnight_is_of_the_next_day(tmp_path):
+    log = tmp_path / "ex061010.log"
+    log.write_text(
+        "#Date: 2006-10-10 23:59:00\n"
+        "#Fields: time c-ip cs-method cs-uri-query sc-status\n"
+        "23:59:58 203.0.113.9 HELO +probe.example 250\n"
+        "00:00:01 203.0.113.9 RCPT +TO:<x@far.example> 550\n"
+        "#Date: 2006-10-12 10:00:00\n"
+        "10:00:02 203.0.113.9 HELO +probe.example 250\n"
+    )
+    frames = ingest([log])
+    commands = frames.events.filter(frames.events["kind"] == "command").sort("line")
+    assert [str(t) for t in commands["ts"]] == [
+        "2006-10-10 23:59:58",
+        "2006-10-11 00:00:01",
+        "2006-10-12 10:00:02",  # a new #Date: block starts from its own date
+    ]

@@ -47,7 +47,17 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
         .forward_fill()
         .over("fid")
     )
-    lines = lines.with_columns(fields.alias("_fields"))
+    # The #Date: directive in force (its date part), for layouts without a date field.
+    stamped = (
+        pl.when(pl.col("text").str.starts_with("#Date:"))
+        .then(pl.col("text").str.extract(r"^#Date:[ \t]*([0-9]{4}-[0-9]{2}-[0-9]{2})", 1))
+        .forward_fill()
+        .over("fid")
+    )
+    block = pl.col("text").str.starts_with("#Date:").cast(pl.Int32).cum_sum().over("fid")
+    lines = lines.with_columns(
+        fields.alias("_fields"), stamped.alias("_directive_date"), block.alias("_block")
+    )
     data = lines.filter(
         ~pl.col("text").str.starts_with("#") & (pl.col("text").str.strip_chars(" \t") != "")
     )
@@ -63,19 +73,76 @@ def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
         if bad is not None
         else frames.empty(frames.UNPARSED)
     )
-    events = _events(good, engine) if good is not None else frames.empty(frames.EVENTS)
+    if good is not None:
+        good = _with_times(good)
+        events = smtp_events(good, engine)
+        assumed = _date_assumptions(good, items)
+    else:
+        events, assumed = frames.empty(frames.EVENTS), None
     return LogResult(
         events,
         unparsed.sort("source", "line"),
         per_file(good, n),
         per_file(bad, n),
         per_file(lines, n),
+        assumptions=assumed,
     )
 
 
-def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
-    """Parsed records -> the ``events`` frame, SMTP records only, in session and
-    line order."""
+def _with_times(rows: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``ts``: the record's date and time, or, without a date field, the date of
+    the ``#Date:`` directive in force, a day later for each time the clock went back
+    since that directive (``_dated``: whether the record had a date of its own)."""
+    rows = rows.sort("fid", "line")  # the layouts were read apart
+    time = column_or_null(rows, "time")
+    own = column_or_null(rows, "date")
+    clock = time.str.to_time("%H:%M:%S", strict=False)
+    went_back = (clock < clock.shift(1).over("fid", "_block")).fill_null(False)
+    days = went_back.cast(pl.Int64).cum_sum().over("fid", "_block")
+    from_directive = pl.concat_str([pl.col("_directive_date"), pl.lit(" "), time]).str.to_datetime(
+        "%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"
+    ) + pl.duration(days=days)
+    from_record = pl.concat_str([own, pl.lit(" "), time]).str.to_datetime(
+        "%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"
+    )
+    return rows.with_columns(
+        pl.when(own.is_not_null()).then(from_record).otherwise(from_directive).alias("ts"),
+        own.is_not_null().alias("_dated"),
+    )
+
+
+def _date_assumptions(rows: pl.DataFrame, items: list[Evidence]) -> pl.DataFrame | None:
+    """One row per file with records dated by its ``#Date:`` directives."""
+    undated = (
+        rows.filter(~pl.col("_dated") & pl.col("ts").is_not_null())
+        .group_by("fid")
+        .agg(pl.len().alias("n"), pl.col("_block").n_unique().alias("blocks"))
+        .sort("fid")
+    )
+    if undated.height == 0:
+        return None
+    return pl.DataFrame(
+        {
+            "what": [
+                f"the {n} records of {items[fid].source} without a date field are of the "
+                f"date of the #Date: directive above them ({blocks} such block"
+                f"{'' if blocks == 1 else 's'}), one day later each time the clock goes back"
+                for fid, n, blocks in undated.iter_rows()
+            ],
+            "why": "the file's #Fields name no date: the #Date: directive says when its block "
+            "of records began",
+            "override": None,
+            "source": [items[fid].source for fid in undated["fid"]],
+        },
+        schema=frames.ASSUMPTIONS,
+    )
+
+
+def smtp_events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """Records under W3C field names (``c_ip``, ``cs_username``, ``cs_method``,
+    ``cs_uri_query``, ``sc_status``, ``s_sitename``, ``cs_version``; the columns
+    ``fid``, ``source``, ``line`` and ``ts``) -> the ``events`` frame, SMTP records
+    only, in session and line order."""
     rows = _smtp_records(rows)
     if rows.height == 0:
         return frames.empty(frames.EVENTS)
@@ -104,6 +171,7 @@ def _smtp_records(rows: pl.DataFrame) -> pl.DataFrame:
     user = column_or_null(rows, "cs_username")
     is_smtp = (
         column_or_null(rows, "s_sitename").str.starts_with("SMTPSVC").fill_null(False)
+        | (column_or_null(rows, "cs_version").str.to_uppercase() == "SMTP").fill_null(False)
         | method.is_in(SMTP_VERBS).fill_null(False)
         | user.is_in(["OutboundConnectionCommand", "OutboundConnectionResponse"]).fill_null(False)
     )
@@ -111,7 +179,7 @@ def _smtp_records(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _record_columns(rows: pl.DataFrame) -> pl.DataFrame:
-    """Adds each record's time, direction and its underscored pieces (verb, argument,
+    """Adds each record's direction and its underscored pieces (verb, argument,
     whether it is an outbound reply, status, peer) under names the next steps share."""
     method = column_or_null(rows, "cs_method").str.to_uppercase()
     user = column_or_null(rows, "cs_username")
@@ -123,11 +191,7 @@ def _record_columns(rows: pl.DataFrame) -> pl.DataFrame:
     query = pl.when(query == "-").then(None).otherwise(query)
     outbound_reply = user == "OutboundConnectionResponse"
     outbound = user.str.starts_with("OutboundConnection").fill_null(False)
-    ts = pl.concat_str(
-        [column_or_null(rows, "date"), pl.lit(" "), column_or_null(rows, "time")]
-    ).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
     return rows.with_columns(
-        ts.alias("ts"),
         pl.when(outbound).then(pl.lit("outbound")).otherwise(pl.lit("inbound")).alias("direction"),
         method.alias("_verb"),
         query.alias("_arg"),
