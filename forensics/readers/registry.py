@@ -17,6 +17,7 @@ from forensics.core import evidence
 from forensics.core.evidence import Evidence
 from forensics.readers import (
     exchange,
+    iis,
     ims,
     ndr,
     postconf,
@@ -38,6 +39,7 @@ READERS: list[Reader] = [
     exchange.READER,
     transcript.READER,
     w3c.READER,
+    iis.READER,
     ndr.READER,
     tracking.READER,
     regexport.READER,
