@@ -281,3 +281,19 @@ def test_a_syslog_line_of_megabytes_is_unparsed_not_copied_into_every_frame(tmp_
     assert (unparsed["line"], unparsed["reason"]) == (2, TOO_LONG)
     assert len(unparsed["text"]) <= 200
     assert not frames.events["arg"].str.contains("AAAA", literal=True).any()
+
+
+def test_junk_lines_without_a_header_cost_no_fields(monkeypatch):
+    # 5M one-character lines after one Postfix header took 8.4 GB and aborted: each
+    # line got a row of fifteen header fields. The header's fields are now read for
+    # the lines that have one only (the others keep their file, line and text).
+    import polars as pl
+
+    from forensics.readers.syslog import headers as h
+
+    text = pl.Series(
+        ["Jan 28 06:40:37 mx1 postfix/smtpd[1]: connect from a[192.0.2.1]"] + ["x"] * 50_000
+    )
+    found, at = h.headers(text, "fast", ["exim"], pl.Series([False] * text.len()))
+    assert found.height == 1 and at is not None and at.to_list() == [0]
+    assert found["prog"][0] == "postfix/smtpd"

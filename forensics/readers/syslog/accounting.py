@@ -42,44 +42,41 @@ class Ledger:
 
 
 def ledger(
-    df: pl.DataFrame, order: list[int], ordered: list[Evidence], unread: dict[str, str]
+    headed: pl.DataFrame,
+    unheaded: pl.DataFrame,
+    order: list[int],
+    ordered: list[Evidence],
+    unread: dict[str, str],
 ) -> Ledger:
-    """What ``df``'s lines (read in ``order``) are, per file.
+    """What the lines (read in ``order``) are, per file.
 
-    ``df``: every line, with fid, source, line, text, _header, _shape, ``_p`` (the
-    program's key) and ``_mta`` (the mail server it is, where it is one); ``unread``:
-    the mail servers with no reader (key -> name), by program key or server key.
-    Each file's programs go into its ``programs``."""
+    ``headed``: the lines with a header: fid, source, line, text, _shape, ``_p`` (the
+    program's key) and ``_mta`` (the mail server it is, where it is one);
+    ``unheaded``: the others (fid, source, line, text, _long); ``unread``: the mail
+    servers with no reader (key -> name), by program key or server key. Each file's
+    programs go into its ``programs``."""
     n = len(order)
     # Blank lines and comments (saved logs annotate them with '#') are read, not records.
     blank = (pl.col("text").str.strip_chars(" \t") == "") | pl.col("text").str.starts_with("#")
-    narrow = df.select(
-        "fid",
-        "source",
-        "line",
-        "text",
-        "_header",
-        "_p",
-        "_mta",
-        blank.alias("_blank"),
-        _continued_lines().alias("_cont"),
-        "_long",
+    own_exim = _own_exim_files(headed)
+    continued = (
+        pl.col("fid").is_in(own_exim) & ~pl.col("_long") & ~blank if own_exim else pl.lit(False)
     )
-    no_header = narrow.filter(~pl.col("_header") & ~pl.col("_blank") & ~pl.col("_cont"))
+    others = unheaded.select(
+        "fid", "source", "line", "text", "_long", blank.alias("_blank"), continued.alias("_cont")
+    )
+    no_header = others.filter(~pl.col("_blank") & ~pl.col("_cont"))
     server = pl.coalesce(
         pl.col("_mta").replace_strict(unread, default=None, return_dtype=pl.String),
         pl.col("_p").replace_strict(unread, default=None, return_dtype=pl.String),
     )
-    headed = narrow.select("fid", "source", "line", "text", "_header", "_p", "_mta").filter(
-        pl.col("_header")
-    )
-    _note_programs(ordered, headed, narrow.filter(pl.col("_cont")).select("fid"))
-    headed = headed.select("fid", "source", "line", "_p", "_mta", server.alias("_unread"))
-    not_read = headed.filter(pl.col("_unread").is_not_null()).join(
-        narrow.select("fid", "line", "text"), on=["fid", "line"], how="left"
-    )
+    _note_programs(ordered, headed, others.filter(pl.col("_cont")).select("fid"))
+    marked = headed.select("fid", "source", "line", "text", "_p", "_mta", server.alias("_unread"))
+    not_read = marked.filter(pl.col("_unread").is_not_null())
     _note_unread(ordered, not_read)
-    mail = headed.filter(pl.col("_mta").is_not_null() & pl.col("_unread").is_null())
+    mail = marked.select("fid", "_mta", "_unread").filter(
+        pl.col("_mta").is_not_null() & pl.col("_unread").is_null()
+    )
     unread_reason = pl.concat_str(
         [
             pl.lit("a line of "),
@@ -104,7 +101,8 @@ def ledger(
             not_read.select("fid", "source", "line", unread_reason.alias("reason"), "text"),
         ]
     )
-    return Ledger(unparsed, per_file(mail, n), per_file(df.select("fid"), n), order)
+    lines = [a + b for a, b in zip(per_file(headed, n), per_file(unheaded, n), strict=True)]
+    return Ledger(unparsed, per_file(mail, n), lines, order)
 
 
 def settle(found: Ledger, not_understood: pl.DataFrame) -> Accounts:
@@ -125,13 +123,15 @@ def settle(found: Ledger, not_understood: pl.DataFrame) -> Accounts:
     )
 
 
-def _continued_lines() -> pl.Expr:
-    """Lines of Exim's own rejectlog with no stamp: the headers of the refused
-    message, logged under the refusal (a file of Exim's own lines, no syslog)."""
-    own_exim = (pl.col("_shape") == "exim").any().over("fid") & ~(
-        pl.col("_shape").is_in(["syslog", "rfc5424", "bare"]).any().over("fid")
+def _own_exim_files(headed: pl.DataFrame) -> list[int]:
+    """The files of Exim's own logs (its stamps, no syslog header): their lines
+    without a stamp are the headers of a refused message that the rejectlog writes
+    under the refusal."""
+    shapes = headed.group_by("fid").agg(
+        (pl.col("_shape") == "exim").any().alias("exim"),
+        pl.col("_shape").is_in(["syslog", "rfc5424", "bare"]).any().alias("syslog"),
     )
-    return (~pl.col("_header") & ~pl.col("_long") & own_exim).fill_null(False)
+    return [int(f) for f in shapes.filter(pl.col("exim") & ~pl.col("syslog"))["fid"]]
 
 
 def _note_programs(items: list[Evidence], headed: pl.DataFrame, continued: pl.DataFrame) -> None:

@@ -8,6 +8,7 @@ import polars as pl
 
 from forensics.core.lineparse import Engine, extract
 from grammars import syslog as g
+from grammars.twin import LineGrammar
 
 # The header's fields, in every shape (a shape lacks some: they are null).
 FIELDS = (
@@ -28,35 +29,72 @@ FIELDS = (
     "msg",
 )
 _DATED = ("ry", "rmo", "rd", "rhh", "rmi", "rss")
+# What :func:`headers` returns for each line with a header.
+HEADED = pl.Schema({**{f: pl.String for f in FIELDS}, "_shape": pl.String})
 
 
 def headers(
     text: pl.Series, engine: Engine, exim_programs: list[str], exim_own: pl.Series
-) -> pl.DataFrame:
-    """One row per value of ``text``: FIELDS, ``_header`` (whether a shape matched)
-    and ``_shape`` (which). Exim's own stamp is a header only on the lines of
-    ``exim_own`` (the files taken for Exim's own logs: in a syslog file such a line
-    is no syslog line); those lines get the program ``exim``. An Exim line through
-    syslog that starts with Exim's own stamp takes its time from it."""
-    shape, grammar = g.SHAPES[0]
+) -> tuple[pl.DataFrame, pl.Series | None]:
+    """The lines of ``text`` that have a header: FIELDS and ``_shape`` (which shape
+    matched), and each one's place in ``text`` (None: every line has one, in order;
+    the common case costs no copy). Exim's own stamp is a
+    header only on the lines of ``exim_own`` (the files taken for Exim's own logs:
+    in a syslog file such a line is no syslog line); those lines get the program
+    ``exim``. An Exim line through syslog that starts with Exim's own stamp takes its
+    time from it. Lines without a header cost no row here: a file of junk lines
+    must not cost a row of fifteen fields per line."""
     # The fast path alone: a line no shape's twin takes is not a header, and junk
     # lines must not each go through pyparsing (the differential tests hold the twins
     # to the grammars).
-    found = _fields(extract(text, grammar, engine, fallback=False), shape)
-    missed = found["_header"].not_().arg_true()
-    patches = []
-    for shape, grammar in g.SHAPES[1:]:
+    found: list[tuple[pl.DataFrame, pl.Series]] = []
+    rest = text.is_not_null().arg_true()
+    for shape, grammar in g.SHAPES:
         if shape == "exim":
-            missed = missed.filter(exim_own.gather(missed))
-        if missed.len() == 0:
-            continue
-        rest = _fields(extract(text.gather(missed), grammar, engine, fallback=False), shape)
-        rest = rest.with_columns(missed.alias("_i")).filter(pl.col("_header"))
-        patches.append(rest)
-        missed = missed.filter(~missed.is_in(rest["_i"].implode()))
-    if any(p.height for p in patches):
-        found = _patched(found, pl.concat([p for p in patches if p.height]))
-    return _exim_through_syslog(found, engine, exim_programs)
+            rest = rest.filter(exim_own.gather(rest))
+        if rest.len() == 0:
+            break
+        headed, rows = _headed(text, rest, grammar, shape, engine)
+        if headed.height:
+            found.append((headed, rows))
+            if headed.height == rest.len():
+                break
+            rest = rest.filter(~rest.is_in(rows.implode()))
+    if not found:
+        return pl.DataFrame(schema=HEADED), pl.Series("_i", [], dtype=pl.UInt32)
+    if len(found) == 1 and found[0][1].len() == text.len():
+        # Every line has the first shape's header: no position to keep, no copy (a
+        # column added to a frame cut in slices makes the next step copy it whole).
+        return _exim_through_syslog(found[0][0], engine, exim_programs), None
+    every = pl.concat([f.with_columns(rows.alias("_i")) for f, rows in found]).sort("_i")
+    positions = every["_i"]
+    return _exim_through_syslog(every.drop("_i"), engine, exim_programs), positions
+
+
+# A sample of this many lines decides whether a shape is looked for line by line
+# first (most lines are not of it) or read on every line at once (most are).
+_SAMPLE = 20_000
+
+
+def _headed(
+    text: pl.Series, rows: pl.Series, grammar: LineGrammar, shape: str, engine: Engine
+) -> tuple[pl.DataFrame, pl.Series]:
+    """The lines ``rows`` of ``text`` that ``grammar`` reads: their fields, and their
+    places in ``text``."""
+    # (Gathered only when some lines are left out: a gather copies every line.)
+    values = text if rows.len() == text.len() else text.gather(rows)
+    if engine == "fast" and grammar.head_regex is not None:
+        sample = values.head(_SAMPLE).str.contains(grammar.head_regex).fill_null(False)
+        if sample.sum() < 0.9 * sample.len():
+            # Most lines are not of this shape: find those that are (a match test
+            # allocates no fields), then read only them.
+            hit = values.str.contains(grammar.head_regex).fill_null(False)
+            rows, values = rows.filter(hit), values.filter(hit)
+    fields = _fields(extract(values, grammar, engine, fallback=False), shape)
+    matched = fields.get_column("_header")
+    if matched.all():  # (a filter copies every field of every line)
+        return fields.select(pl.exclude("_header")), rows
+    return fields.filter(matched).select(pl.exclude("_header")), rows.filter(matched)
 
 
 def _fields(parsed: pl.DataFrame, shape: str) -> pl.DataFrame:
@@ -76,22 +114,12 @@ def _fields(parsed: pl.DataFrame, shape: str) -> pl.DataFrame:
     )
 
 
-def _patched(found: pl.DataFrame, patches: pl.DataFrame) -> pl.DataFrame:
-    """``found`` with the rows of ``patches`` (by their row number ``_i``) in place."""
-    i = pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i")
-    return (
-        found.with_columns(i)
-        .update(patches.with_columns(pl.col("_i").cast(pl.UInt32)), on="_i", how="left")
-        .drop("_i")
-    )
-
-
 def _exim_through_syslog(
     found: pl.DataFrame, engine: Engine, exim_programs: list[str]
 ) -> pl.DataFrame:
     """Exim through syslog writes its own dated stamp at the start of the message:
     the line's time is that stamp (it has the year), the message what follows it."""
-    candidates = (
+    at = (
         found.select(
             (
                 (pl.col("_shape") != "exim")
@@ -102,19 +130,18 @@ def _exim_through_syslog(
         .to_series()
         .arg_true()
     )
-    if candidates.len() == 0:
+    if at.len() == 0:
         return found
-    stamped = extract(found["msg"].gather(candidates), g.EXIM_LINE, engine, fallback=False)
+    stamped = extract(found["msg"].gather(at), g.EXIM_LINE, engine, fallback=False)
     patch = (
         stamped.select(*_DATED, "msg", pl.col("pid").alias("_epid"), "matched")
-        .with_columns(candidates.alias("_i"))
+        .with_columns(at.alias("_k"))
         .filter(pl.col("matched"))
     )
     if patch.height == 0:
         return found
-    i = pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i")
-    joined = found.with_columns(i).join(
-        patch.drop("matched"), on="_i", how="left", suffix="_e", maintain_order="left"
+    joined = found.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_k")).join(
+        patch.drop("matched"), on="_k", how="left", suffix="_e", maintain_order="left"
     )
     hit = pl.col("msg_e").is_not_null()
     return joined.select(
@@ -124,6 +151,5 @@ def _exim_through_syslog(
         "prog",
         pl.coalesce("pid", "_epid").alias("pid"),
         pl.when(hit).then(pl.col("msg_e")).otherwise("msg").alias("msg"),
-        "_header",
         "_shape",
     )

@@ -54,7 +54,9 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
     order = stream_order(items)
     ordered = [items[i] for i in order]
     exim = [p for p in _servers()["exim"]["programs"]]
-    df = with_timestamps(_headers(ordered, engine, exim), ordered, year)
+    headed, unheaded = _headers(ordered, engine, exim)
+    df = with_timestamps(headed, ordered, year)
+    del headed  # (df holds what it needs of it; the name must not keep the rest alive)
     df = df.with_columns(
         pl.col("prog").str.split("/").list.last().alias("daemon"),
         # "postfix/smtpd" is Postfix's; "/usr/sbin/cron" is cron.
@@ -67,12 +69,13 @@ def read(items: list[Evidence], *, year: int | None = None, engine: Engine = "fa
     assumed = year_assumptions(df, ordered, year)
     unread = {name: load("servers")["name"].get(name, name.capitalize()) for name in _servers()}
     unread = {k: v for k, v in unread.items() if k not in MTAS} | load("syslog")["unread"]
-    counted = ledger(df.drop("msg"), order, ordered, unread)
+    counted = ledger(df.drop("msg"), unheaded, order, ordered, unread)
+    del unheaded
     # Only the columns the events are made of go on: the raw text, the stamp's parts
     # and the year's helpers stay behind (a filter copies what it is given; memory is
     # what a million lines cost).
     rows = {
-        name: df.filter(pl.col("_header") & (pl.col("_mta") == name)).select(ROW_COLUMNS)
+        name: df.select(*ROW_COLUMNS, "_mta").filter(pl.col("_mta") == name).drop("_mta")
         for name in MTAS
     }
     del df
@@ -122,21 +125,32 @@ def _gathered(parts: list[pl.DataFrame], schema: pl.Schema) -> pl.DataFrame:
     return pl.concat(found) if found else frames.empty(schema)
 
 
-def _headers(ordered: list[Evidence], engine: Engine, exim: list[str]) -> pl.DataFrame:
-    """Every line of ``ordered`` (numbered ``_g`` through the stream) with its file's
-    source and the header's fields; ``_header``: whether a header parsed."""
+def _headers(
+    ordered: list[Evidence], engine: Engine, exim: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The lines of ``ordered`` (numbered ``_g`` through the stream) with their file's
+    source: those with a header, with its fields, and those without (fid, source,
+    line, text, _g, _long)."""
     lines = lines_frame(ordered, release=True).with_row_index("_g")
     sources = pl.Series([e.source for e in ordered], dtype=pl.String)
     own = pl.Series([_exim_own(e) for e in ordered], dtype=pl.Boolean)
     # A line of megabytes is no log record (syslog daemons cut messages at 8 KiB
     # unless told otherwise): it is not parsed, so that no field of it is copied
     # into every frame and report; it is unparsed with its excerpt.
-    lines = lines.with_columns((pl.col("text").str.len_bytes() > MAX_LINE_BYTES).alias("_long"))
-    text = lines.select(pl.when(~pl.col("_long")).then(pl.col("text"))).to_series()
-    head = headers(text, engine, exim, own.gather(lines["fid"]))
-    return pl.concat([lines, head], how="horizontal").with_columns(
-        pl.lit(sources).gather(pl.col("fid")).alias("source")
+    lines = lines.with_columns(
+        (pl.col("text").str.len_bytes() > MAX_LINE_BYTES).alias("_long"),
+        pl.lit(sources).gather(pl.col("fid")).alias("source"),
     )
+    text = lines["text"]
+    if lines["_long"].any():  # (a copy of every line: only when there is one)
+        text = lines.select(pl.when(~pl.col("_long")).then(pl.col("text"))).to_series()
+    head, at = headers(text, engine, exim, own.gather(lines["fid"]))
+    del text
+    if at is None:  # every line has a header: nothing to pick
+        return pl.concat([lines, head], how="horizontal"), lines.clear()
+    headed = pl.concat([lines[at], head], how="horizontal")
+    unheaded = lines.filter(~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(at.implode()))
+    return headed, unheaded
 
 
 def _exim_own(item: Evidence) -> bool:
