@@ -9,7 +9,7 @@ import pytest
 from forensics.ingest import ingest
 from forensics.knowledge import load
 from forensics.rules import evaluate
-from tests.conftest import SAMPLES
+from tests.conftest import FIXTURES, SAMPLES
 
 # What only each platform's texts name. Test data, chosen by reading servers.toml and
 # kb.toml: a mark must be unmistakably one server's.
@@ -30,9 +30,13 @@ def _platforms(folder):
     return frames, found
 
 
-@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
+# Every sample, and fixtures of formats no sample has (IIS SMTP logs).
+FOLDERS = {p.name: p for p in SAMPLES.iterdir() if p.is_dir()} | {"iis": FIXTURES / "iis"}
+
+
+@pytest.mark.parametrize("sample", sorted(FOLDERS))
 def test_a_finding_speaks_of_its_own_server_only(sample):
-    frames, platforms = _platforms(SAMPLES / sample)
+    frames, platforms = _platforms(FOLDERS[sample])
     assert len(platforms) == 1, f"{sample}: one server's evidence per sample"
     (platform,) = platforms
     for finding in evaluate(frames):
