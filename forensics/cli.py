@@ -376,6 +376,23 @@ _TIME_FORMATS = [
     help="Also write the post-mortem as Markdown (for an incident ticket).",
 )
 @click.option(
+    "--timesketch",
+    "timesketch_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also write the timeline as JSON Lines that Timesketch imports (one event per "
+    "session, refusal, NDR, change and service event, with file:line and findings).",
+)
+@click.option(
+    "--timezone",
+    "utc_offset",
+    default="+00:00",
+    show_default=True,
+    metavar="OFFSET",
+    help="The logs' local times' offset from UTC (e.g. +02:00), for --timesketch: the "
+    "logs name none, so it is an assumption, written on every event.",
+)
+@click.option(
     "--since",
     type=click.DateTime(_TIME_FORMATS),
     help="Only evidence from this time on (log-local time, e.g. 2000-05-16 or '2000-05-16 09:00').",
@@ -399,6 +416,8 @@ def analyze(
     output: Path | None,
     json_out: str | None,
     markdown_out: Path | None,
+    timesketch_out: Path | None,
+    utc_offset: str,
     since: dt.datetime | None,
     until: dt.datetime | None,
     fail_on: str | None,
@@ -415,6 +434,7 @@ def analyze(
       smtp-forensics analyze evidence/ --markdown postmortem.md
       smtp-forensics analyze L0000042.LOG --local-domain example.com --json - | jq .findings
       smtp-forensics analyze evidence/ --since 2000-05-16 --until '2000-05-16 18:00'
+      smtp-forensics analyze evidence/ --timesketch timeline.jsonl --timezone +02:00
       smtp-forensics analyze dataset/ --host mx1   (frames written by parse --dataset)
 
     Exit 0 whatever was found; 1 with --fail-on when a finding at or above that
@@ -422,9 +442,10 @@ def analyze(
     """
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}; swap them")
+    offset = _offset(utc_offset)
     if output is None and json_out != "-":
         output = Path(DEFAULT_REPORT)
-    wanted = [("-o", output), ("--markdown", markdown_out)]
+    wanted = [("-o", output), ("--markdown", markdown_out), ("--timesketch", timesketch_out)]
     if json_out and json_out != "-":
         wanted.append(("--json", Path(json_out)))
     # Before anything is read: a bad output costs the user nothing yet.
@@ -448,6 +469,10 @@ def analyze(
             markdown.render(frames, summary, found, version=__version__),
             "--markdown",
         )
+    if timesketch_out:
+        from forensics.report import timesketch
+
+        _write_text(timesketch_out, timesketch.render(frames, found, offset), "--timesketch")
     if json_out:
         text = findings_json.dumps(
             findings_json.document(frames, found, version=__version__, since=since, until=until)
@@ -463,6 +488,21 @@ def analyze(
     _echo_written(output, json_out, markdown_out, to_stderr)
     if fail_on and any(at_least(f.severity, fail_on) for f in found):
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _offset(text: str) -> dt.timezone:
+    """``+02:00``, ``-0500``, ``UTC`` -> the offset; a usage error otherwise."""
+    if text.strip().upper() in ("UTC", "Z"):
+        return dt.UTC
+    try:
+        parsed = dt.datetime.strptime(text.strip().replace(":", ""), "%z")
+    except ValueError:
+        raise UsageError(
+            f"--timezone {text}: not an offset; write it as +02:00 or -05:00"
+        ) from None
+    zone = parsed.tzinfo
+    assert isinstance(zone, dt.timezone)
+    return zone
 
 
 def _windowed(frames: Frames, since: dt.datetime | None, until: dt.datetime | None) -> Frames:
