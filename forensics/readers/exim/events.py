@@ -1,0 +1,69 @@
+"""Exim's lines -> the ``events`` frame and the lines no grammar took: each step's
+events (inbound sessions, refusals, logins, messages, outbound attempts) gathered,
+in session order."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.core import frames
+from forensics.core.lineparse import Engine
+from forensics.readers.exim import inbound as ib
+from forensics.readers.exim.fields import on, opened
+from forensics.readers.exim.messages import arrivals, deliveries, messages
+from forensics.readers.exim.outbound import attempts
+from forensics.readers.mta import unknown_rows
+from grammars import exim as g
+
+UNKNOWN_REASON = "an Exim line none of this reader's grammars takes"
+
+
+def events(rows: pl.DataFrame, engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The events, and the ``_g`` of the lines that gave none and are not known."""
+    rows = opened(rows, engine)
+    lines = ib.client_lines(rows, engine)
+    received = arrivals(lines["arrival"])
+    delivered = deliveries(rows, engine)
+    # Every message's sender, also of mail submitted locally (no client): its
+    # outbound deliveries say MAIL FROM it.
+    senders = (
+        on(rows, g.ARRIVAL, engine)
+        .unique("qid", keep="first", maintain_order=True)
+        .select("qid", pl.col("sender").alias("_from"))
+    )
+    parts = [
+        *ib.clients(lines),
+        *ib.refusals(lines),
+        *ib.logins(lines, engine),
+        *ib.notes(lines),
+        *messages(received, delivered),
+        *attempts(delivered, senders, engine),
+    ]
+    found = [
+        frames.conform(p, frames.EVENTS).with_columns(p.select("_o", "_sub"))
+        for p in parts
+        if p.height
+    ]
+    read = _read_lines(rows, delivered, engine)
+    unknown = unknown_rows(rows.join(read, on="_g", how="anti"), UNKNOWN_REASON)
+    if not found:
+        return frames.empty(frames.EVENTS), unknown
+    gathered = pl.concat(found)
+    first = pl.col("_o").min().over("session").alias("_first")
+    ordered = gathered.with_columns(first).sort("_first", "_o", "_sub")
+    return ordered.drop("_first", "_o", "_sub"), unknown
+
+
+# Every grammar a line of Exim's is read by, but DELIVERY (its blank flag is read
+# only with "defer").
+_GRAMMARS = (
+    *(grammar for grammar, _, _ in ib.CLIENT_LINES.values()),
+    g.DAEMON,
+    g.KNOWN,
+)
+
+
+def _read_lines(rows: pl.DataFrame, delivered: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """The ``_g`` of every line one of the grammars takes."""
+    taken = [on(rows, grammar, engine).select("_g") for grammar in _GRAMMARS]
+    return pl.concat([*taken, delivered.select("_g")]).unique()

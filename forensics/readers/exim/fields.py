@@ -1,0 +1,78 @@
+"""Exim messages -> their fields: what opens each message (its stamp where the
+header reader left it, the process id, the message id), the rows a grammar takes,
+the client as the sessions read it, and the inbound session of each client line."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.core.lineparse import Engine, extract, may_match
+from grammars import exim as g
+from grammars.twin import LineGrammar
+
+# Without a process id or a connection id to tell connections apart, the lines of one
+# client address make one session until this long a silence: Exim's own default
+# wait for a client's next command or data (smtp_receive_timeout) is five minutes.
+SESSION_GAP = pl.duration(minutes=5)
+
+
+def opened(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    """``rows`` with ``qid`` (the message id, null where the line has none), ``_rest``
+    (the message after it) and ``pid`` (the syslog's, else Exim's ``[pid]``)."""
+    lead = extract(rows["msg"], g.LEAD, engine)
+    return rows.with_columns(
+        lead["qid"].alias("qid"),
+        lead["rest"].fill_null("").alias("_rest"),
+        pl.coalesce(pl.col("pid"), lead["lpid"], lead["spid"]).alias("pid"),
+    )
+
+
+def on(rows: pl.DataFrame, grammar: LineGrammar, engine: Engine) -> pl.DataFrame:
+    """The rows whose message (after its id) ``grammar`` takes, with its fields."""
+    found_rows = rows.filter(may_match(pl.col("_rest"), grammar))
+    # Most rows are other kinds of message: no fallback to pyparsing for them (that
+    # would be a per-row loop); the differential tests hold the twin to pyparsing.
+    found = extract(found_rows["_rest"], grammar, engine, fallback=False)
+    clash = [c for c in found.columns if c in found_rows.columns and c not in ("matched", "error")]
+    found = found.rename({c: f"{c}_" for c in clash})
+    return pl.concat([found_rows, found.drop("error")], how="horizontal").filter(pl.col("matched"))
+
+
+def peer(name: str = "name", ip: str = "ip") -> pl.Expr:
+    """The client as the sessions read it, ``name[ip]`` (Postfix's form): the name
+    only where Exim verified it, ``unknown`` otherwise, as Postfix writes it."""
+    return pl.concat_str([pl.col(name).fill_null("unknown"), pl.lit("["), pl.col(ip), pl.lit("]")])
+
+
+def with_sessions(lines: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` (the lines naming a client: ``_g``, ``ts``, ``_fam``, ``pid``, ``ci``,
+    ``ip``, ``_opens``, ``_ends``) with ``_session`` and ``_first`` (where it begins).
+
+    A connection is told by Exim's connection id (``Ci=``, log_selector
+    +connection_id) or its process id (+pid: one process serves one connection)
+    where the line has one, and by the client's address: the lines of one such
+    key belong to one session, which a new one follows after an ``SMTP connection
+    from`` line, after a line that ends a connection (closed, lost, dropped, no
+    MAIL) or after five minutes of silence. The id names Exim, so it meets no other
+    reader's."""
+    key = pl.concat_str(
+        [
+            pl.lit("exim:"),
+            pl.col("_fam").fill_null(""),
+            pl.lit(":"),
+            pl.coalesce("ci", "pid").fill_null(""),
+            pl.lit(":"),
+            pl.col("ip"),
+        ]
+    ).alias("_key")
+    lines = lines.sort("_g").with_columns(key)
+    gap = (pl.col("ts").diff().over("_key") > SESSION_GAP).fill_null(False)
+    after_end = pl.col("_ends").shift(1).over("_key").fill_null(False)
+    starts = (pl.col("_opens") | gap | after_end).cast(pl.Int32)
+    lines = lines.with_columns((starts.cum_sum().over("_key") + 1).alias("_n"))
+    lines = lines.with_columns(
+        pl.concat_str([pl.col("_key"), pl.lit("#"), pl.col("_n").cast(pl.String)]).alias("_session")
+    )
+    return lines.with_columns(pl.col("_g").min().over("_session").alias("_first")).drop(
+        "_key", "_n"
+    )
