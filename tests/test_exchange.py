@@ -126,3 +126,40 @@ def test_pipelined_replies_answer_their_own_commands(tmp_path):
     (rcpt,) = frames.recipients.select("rcpt", "code", "accepted", "refusal").rows()
     assert rcpt == ("ann@far.example", 554, False, "relay_denied")
     assert frames.sessions["outcome"].to_list() == ["refused"]
+
+
+def test_the_standard_order_is_knowledge_and_builds_the_grammar_the_property_tests_hold():
+    from forensics.readers.exchange import standard_order
+    from grammars import exchange as g
+
+    ((_, order),) = standard_order("protocol")
+    assert g.line_grammar(tuple(order.split(","))).regex == g.LINE.regex
+
+
+def test_rows_without_a_header_are_told_by_their_shape(tmp_path):
+    from forensics.readers import registry
+
+    rows = [
+        line
+        for line in (FIXTURES / "exchange" / "RECV2014030410-1.LOG").read_text().splitlines()
+        if not line.lstrip("\ufeff").startswith("#")
+    ]
+    bare = tmp_path / "export.txt"
+    bare.write_text("\n".join(rows) + "\n")
+    assert registry.examine(bare, bare.name).format == "exchange"
+    # A plain CSV header row names the fields as #Fields does: no order is assumed.
+    named = tmp_path / "named.csv"
+    named.write_text(
+        "date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,"
+        "event,data,context\n" + "\n".join(rows) + "\n"
+    )
+    frames = ingest([named])
+    (entry,) = frames.inputs.to_dicts()
+    assert entry["format"] == "exchange" and entry["records"] == len(rows) - 1
+    assert "no #Fields header" not in (entry["note"] or "")
+    assert "no #Log-type" in entry["note"]
+    assert frames.sessions["direction"].to_list() == ["inbound"]
+    # Lines of other CSV logs are not taken for such rows.
+    other = tmp_path / "other.csv"
+    other.write_text("2014-03-04T10:00:01.100Z,a,b,c\n2014-03-04T10:00:02.100Z,a,b,c\n")
+    assert registry.examine(other, other.name).format != "exchange"

@@ -5,6 +5,13 @@ Each data row is one protocol step of one session (``session-id``); the file's
 client's commands, ``>`` our replies), a Send log outbound ones (``>`` our
 commands, ``<`` the remote's replies). ``#`` lines are the header; a data row the
 line grammar does not take is unparsed, with its file and line.
+
+Rows copied without their header (out of a SIEM, a ticket, an Elastic or CrowdSec
+pipeline) are recognised by their shape and read in the standard field order of
+``knowledge/fieldorders.toml``; without ``#Log-type``, a session's direction comes
+from who sent its 220 greeting or its EHLO. The inputs table's note and the
+assumptions rows say so. A ``#Fields`` line in the file gives the order of the rows
+below it.
 """
 
 from __future__ import annotations
@@ -16,51 +23,172 @@ from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine, extract
 from forensics.core.text import lines_frame
 from forensics.core.timeparse import timestamps
+from forensics.knowledge import load
 from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
-from forensics.readers.common import LogResult, csv_unquote, iso_parts, log_reading, per_file
+from forensics.readers.common import (
+    LogResult,
+    csv_unquote,
+    iso_parts,
+    log_reading,
+    per_file,
+    read_by_layout,
+)
 from grammars import exchange as g
 from grammars import smtp
 
 
+def standard_order(log: str) -> list[tuple[str, str]]:
+    """The standard field orders of ``log`` ("protocol" or "tracking") as (title,
+    fields), from ``knowledge/fieldorders.toml``."""
+    return [(o["title"], o["fields"]) for o in load("fieldorders")["order"] if o["log"] == log]
+
+
+def _is_fields(text: pl.Expr) -> pl.Expr:
+    """A field line: ``#Fields: ...``, or the same names as a plain CSV header row."""
+    return text.str.starts_with("#Fields:") | text.str.starts_with("date-time,")
+
+
 def read(items: list[Evidence], *, engine: Engine = "fast") -> LogResult:
     n = len(items)
-    kinds = [g.log_type(item.text or "") or "Receive" for item in items]
+    kinds = [g.log_type(item.text or "") for item in items]
+    ((title, order),) = standard_order("protocol")
     lines = lines_frame(items, release=True).with_columns(
         pl.lit(pl.Series([i.source for i in items], dtype=pl.String))
         .gather(pl.col("fid"))
         .alias("source"),
-        pl.lit(
-            pl.Series(["inbound" if k == "Receive" else "outbound" for k in kinds], dtype=pl.String)
-        )
-        .gather(pl.col("fid"))
-        .alias("direction"),
+        pl.lit(pl.Series(kinds, dtype=pl.String)).gather(pl.col("fid")).alias("_log_type"),
     )
-    header = pl.col("text").str.starts_with("#")
-    blank = pl.col("text").str.strip_chars(" \t") == ""
-    rows = lines.filter(~header & ~blank)
-    parsed = extract(rows["text"], g.LINE, engine)
-    rows = pl.concat([rows, parsed.drop("error")], how="horizontal")
-    bad = rows.filter(~pl.col("matched"))
-    good = rows.filter(pl.col("matched"))
-    unparsed = frames.conform(
-        bad.select(
-            "source",
-            "line",
-            pl.lit(
-                "not an Exchange protocol log row (date-time,connector-id,session-id,...)"
-            ).alias("reason"),
-            pl.col("text").str.slice(0, 200),
-        ),
-        frames.UNPARSED,
+    text = pl.col("text")
+    fields_of = text.str.strip_prefix("#Fields:").str.strip_chars(" \t")
+    lines = lines.with_columns(
+        pl.when(_is_fields(text)).then(fields_of).forward_fill().over("fid").alias("_fields")
     )
-    events = _events(good, engine)
+    headed = set(lines.filter(_is_fields(text))["fid"].unique().to_list())
+    header = text.str.starts_with("#") | _is_fields(text)
+    blank = text.str.strip_chars(" \t") == ""
+    # Rows without a field line above them: the standard order (fieldorders.toml).
+    rows = lines.filter(~header & ~blank).with_columns(pl.col("_fields").fill_null(order))
+    good, bad = read_by_layout(
+        rows,
+        lambda layout: g.line_grammar(tuple(layout.split(","))),
+        engine,
+        before="a row before any field line",
+        mismatch="not an Exchange protocol log row (date-time,connector-id,session-id,...)",
+    )
+    unparsed = (
+        frames.conform(bad, frames.UNPARSED).with_columns(pl.col("text").str.slice(0, 200))
+        if bad is not None
+        else frames.empty(frames.UNPARSED)
+    )
+    if good is not None:
+        good = _with_direction(_with_groups(good))
+    events = _events(good, engine) if good is not None else frames.empty(frames.EVENTS)
+    assumed = _assumptions(items, kinds, headed, title, order, good)
     return LogResult(
         events,
-        unparsed,
+        unparsed.sort("source", "line"),
         per_file(good, n),
         per_file(bad, n),
         per_file(lines, n),
+        assumptions=assumed,
     )
+
+
+# The groups of the standard order's grammar: a layout without one of them has it null.
+_GROUPS = (
+    *("y", "mo", "d", "hh", "mi", "ss"),
+    *("connector", "session", "seq", "local", "remote", "event", "data", "context"),
+)
+
+
+def _with_groups(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.with_columns(
+        pl.lit(None, pl.String).alias(name) for name in _GROUPS if name not in rows.columns
+    )
+
+
+def _with_direction(rows: pl.DataFrame) -> pl.DataFrame:
+    """``direction``: the file's ``#Log-type`` says it (Receive: inbound); without
+    one, each session's own rows: who sent the 220 greeting or the EHLO/HELO (the
+    server sends the greeting, the client the EHLO). ``_guessed``: a session that
+    shows neither, taken for inbound."""
+    payload = csv_unquote(pl.col("data").fill_null(""))
+    greet = payload.str.contains(r"^220( |-|$)")
+    hello = payload.str.contains(r"^(?i:ehlo|helo)( |$)")
+    event = pl.col("event")
+    ours_first = ((event == ">") & greet) | ((event == "<") & hello)
+    theirs_first = ((event == "<") & greet) | ((event == ">") & hello)
+    key = ("fid", "session")
+    inbound_seen = ours_first.any().over(key)
+    outbound_seen = theirs_first.any().over(key)
+    inferred = (
+        pl.when(inbound_seen)
+        .then(pl.lit("inbound"))
+        .when(outbound_seen)
+        .then(pl.lit("outbound"))
+        .otherwise(pl.lit("inbound"))
+    )
+    kind = pl.col("_log_type")
+    return rows.with_columns(
+        pl.when(kind == "Receive")
+        .then(pl.lit("inbound"))
+        .when(kind == "Send")
+        .then(pl.lit("outbound"))
+        .otherwise(inferred)
+        .alias("direction"),
+        (kind.is_null() & ~inbound_seen & ~outbound_seen).alias("_guessed"),
+    )
+
+
+def _assumptions(
+    items: list[Evidence],
+    kinds: list[str | None],
+    headed: set[int],
+    title: str,
+    order: str,
+    good: pl.DataFrame | None,
+) -> pl.DataFrame | None:
+    """Per file without a field line: the order assumed; per file without a
+    ``#Log-type``: how its sessions got their direction. The inputs table's note
+    says the same in short."""
+    guessed: set[int] = set()
+    if good is not None:
+        guessed = set(good.filter(pl.col("_guessed"))["fid"].unique().to_list())
+    rows = []
+    for fid, item in enumerate(items):
+        said = []
+        if fid not in headed:
+            said.append(f"no #Fields header: read in the standard field order of the {title}")
+            rows.append(
+                {
+                    "what": f"the rows of {item.source} are in the standard field order of the "
+                    f"{title}: {order}",
+                    "why": "the file has no #Fields line (rows copied without their header) "
+                    "and its rows have that order's shape: an ISO time, the connector, a "
+                    "16-digit session id, a sequence number, two endpoints, an event + - < > *",
+                    "override": "put the log's own #Fields: line above its rows",
+                    "source": item.source,
+                }
+            )
+        if kinds[fid] is None:
+            said.append("no #Log-type: each session's direction from who sent its 220 or EHLO")
+            rows.append(
+                {
+                    "what": f"the sessions of {item.source} are inbound or outbound as their "
+                    "220 greeting and EHLO/HELO show"
+                    + (
+                        " (sessions showing neither are taken for inbound)"
+                        if fid in guessed
+                        else ""
+                    ),
+                    "why": "the file has no #Log-type line (SMTP Receive or Send Protocol Log)",
+                    "override": "put the log's #Log-type: line above its rows",
+                    "source": item.source,
+                }
+            )
+        if said:
+            item.note = "; ".join(x for x in (item.note, *said) if x)
+    return pl.DataFrame(rows, schema=frames.ASSUMPTIONS) if rows else None
 
 
 def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
