@@ -350,7 +350,7 @@ KNOWN = compile_grammar(
         r"Failed to connect to |SMTP error from remote mail|"
         r"no immediate delivery|bind of |recipient verify defer|"
         r"another process is handling this message|"
-        r"listen backlog|pid written to"
+        r"listen backlog|pid written to|pid [0-9]+: SIGHUP received"
     )("known")
     + t.ANY_TEXT
     + _END,

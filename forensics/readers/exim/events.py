@@ -20,7 +20,8 @@ UNKNOWN_REASON = "an Exim line none of this reader's grammars takes"
 
 def events(rows: pl.DataFrame, engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The events, and the ``_g`` of the lines that gave none and are not known."""
-    rows = opened(rows, engine)
+    every = opened(rows, engine)
+    rows = _without_copies(every)
     lines = ib.client_lines(rows, engine)
     received = arrivals(lines["arrival"])
     delivered = deliveries(rows, engine)
@@ -44,8 +45,8 @@ def events(rows: pl.DataFrame, engine: Engine) -> tuple[pl.DataFrame, pl.DataFra
         for p in parts
         if p.height
     ]
-    read = _read_lines(rows, delivered, engine)
-    unknown = unknown_rows(rows.join(read, on="_g", how="anti"), UNKNOWN_REASON)
+    read = pl.concat([_read_lines(every, delivered, engine), _copies(every)])
+    unknown = unknown_rows(every.join(read, on="_g", how="anti"), UNKNOWN_REASON)
     if not found:
         return frames.empty(frames.EVENTS), unknown
     gathered = pl.concat(found)
@@ -67,3 +68,18 @@ def _read_lines(rows: pl.DataFrame, delivered: pl.DataFrame, engine: Engine) -> 
     """The ``_g`` of every line one of the grammars takes."""
     taken = [on(rows, grammar, engine).select("_g") for grammar in _GRAMMARS]
     return pl.concat([*taken, delivered.select("_g")]).unique()
+
+
+def _is_reject_log() -> pl.Expr:
+    return pl.col("_fam").fill_null("").str.contains(r"(?i)reject[^/]*$")
+
+
+def _copies(rows: pl.DataFrame) -> pl.DataFrame:
+    """The ``_g`` of the reject log's lines that copy a line of the main log read
+    beside it: Exim writes each refusal to both, and it must count once."""
+    main = rows.filter(~_is_reject_log()).select("ts", "msg")
+    return rows.filter(_is_reject_log()).join(main, on=["ts", "msg"], how="semi").select("_g")
+
+
+def _without_copies(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.join(_copies(rows), on="_g", how="anti")
