@@ -33,6 +33,7 @@ from grammars import tokens as t
 from grammars.twin import LineGrammar, compile_grammar
 
 __all__ = [
+    "BARE_ROW",
     "EX5_HEAD",
     "EX5_RECIPIENT",
     "FAIL_STATUS",
@@ -196,8 +197,24 @@ _5X = re.compile(
 )
 
 
+# A MSGTRK row as rows copied without their header arrive: an ISO UTC time, six
+# fields (quoted or bare), then the source and the event id, both upper-case words.
+_CSV_FIELD = r'(?:"(?:[^"]|"")*"|[^,"]*)'
+BARE_ROW = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z?"
+    + rf"(?:,{_CSV_FIELD}){{6}},[A-Z]+,[A-Z]+,"
+)
+
+
+def _bare_2007(sample: str) -> bool:
+    """The first non-blank line and most of the first twenty are such rows."""
+    lines = [line for line in sample.splitlines()[:100] if line.strip()][:20]
+    hits = [BARE_ROW.match(line) is not None for line in lines]
+    return bool(hits) and hits[0] and sum(hits) * 2 > len(hits)
+
+
 def looks_like_2007(sample: str) -> bool:
-    return bool(_2007.search(sample) and _2007_FIELDS.search(sample))
+    return bool(_2007.search(sample) and _2007_FIELDS.search(sample)) or _bare_2007(sample)
 
 
 def looks_like_2000(sample: str) -> bool:

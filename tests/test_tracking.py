@@ -242,3 +242,36 @@ def test_unknown_recipients_in_the_tracking_log_are_not_q168781(tmp_path):
         text.replace("550 5.7.1 Unable to relay for", "550 5.1.1 User unknown:"), "utf-8"
     )
     assert [f for f in evaluate(ingest([tmp_path])) if f.rule == "immediate-outbound-550"] == []
+
+
+def test_msgtrk_rows_without_a_header_take_the_standard_order_of_their_length(tmp_path):
+    from forensics.readers import registry
+
+    row30 = (
+        "2022-09-19T15:02:30.100Z,192.0.2.7,mx.partner.example,10.0.0.2,EX01,"
+        "08DA9A0000000001;2022-09-19T15:02:29.900Z;0,EX01\\Default Frontend EX01,SMTP,RECEIVE,"
+        "1001,<m1@partner.example>,net-1,bob@contoso.example,,2048,1,,,Hello,"
+        "ann@partner.example,ann@partner.example,,Incoming,,192.0.2.7,10.0.0.2,,Email,"
+        "log-1,15.01.2375.007"
+    )
+    row27 = (
+        "2017-05-22T17:33:36.000Z,,EX13,,,,,STOREDRIVER,DELIVER,64712272257893,"
+        '<m2@contoso.example>,net-2,carol@contoso.example,,7631,1,,,"Figures, Q2",'
+        "dave@contoso.example,dave@contoso.example,,Originating,,,,"
+    )
+    log = tmp_path / "ticket.txt"
+    log.write_text(row30 + "\n" + row27 + "\n")
+    assert registry.examine(log, log.name).format == "tracking-2007"
+    frames = ingest([log])
+    (entry,) = frames.inputs.to_dicts()
+    assert (entry["records"], entry["unparsed"]) == (2, 0)
+    assert "no #Fields header" in entry["note"] and "Exchange 2013" in entry["note"]
+    rows = frames.tracking.sort("line").to_dicts()
+    assert [(r["event_id"], r["recipient"]) for r in rows] == [
+        ("RECEIVE", "bob@contoso.example"),
+        ("DELIVER", "carol@contoso.example"),
+    ]
+    assert rows[0]["session"] == "08DA9A0000000001"
+    assert rows[1]["subject"] == "Figures, Q2"
+    (assumed,) = frames.assumptions.filter(frames.assumptions["source"] == "ticket.txt").to_dicts()
+    assert assumed["override"] == "put the log's own #Fields: line above its rows"

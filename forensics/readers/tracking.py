@@ -50,6 +50,7 @@ class TrackingResult:
     records: list[int]
     unparsed_counts: list[int]
     lines: list[int]
+    assumptions: pl.DataFrame | None = None
 
 
 def read(
@@ -80,7 +81,7 @@ def read(
         else frames.empty(frames.TRACKING)
     )
     tracking = _classify(tracking, engine).sort("source", "line", "recipient", nulls_last=True)
-    good_rows = pl.concat(good) if good else None
+    good_rows = pl.concat(good, how="diagonal_relaxed") if good else None
     bad_rows = pl.concat(bad) if bad else None
     unparsed = (
         frames.conform(bad_rows, frames.UNPARSED).with_columns(pl.col("text").str.slice(0, 200))
@@ -93,7 +94,45 @@ def read(
         per_file(good_rows, n),
         per_file(bad_rows, n),
         per_file(lines, n),
+        _bare_assumptions(items, good_rows),
     )
+
+
+def _bare_assumptions(items: list[Evidence], good: pl.DataFrame | None) -> pl.DataFrame | None:
+    """Per file with rows read without a #Fields line: the standard order assumed
+    (the inputs table's note says it in short)."""
+    if good is None or "_bare" not in good.columns:
+        return None
+    used = (
+        good.filter(pl.col("_bare").fill_null(False))
+        .group_by("fid")
+        .agg(pl.col("_fields").unique().sort())
+        .sort("fid")
+    )
+    titles = {f: t for t, f in bare_orders()}
+    rows = []
+    for fid, orders in used.iter_rows():
+        item = items[fid]
+        named = " and ".join(titles.get(f, f) for f in orders)
+        item.note = "; ".join(
+            x
+            for x in (
+                item.note,
+                f"no #Fields header: read in the standard field order of the {named}",
+            )
+            if x
+        )
+        rows.append(
+            {
+                "what": f"the rows of {item.source} are in the standard field order of the "
+                f"{named}: " + " / ".join(orders),
+                "why": "the file has no #Fields line (rows copied without their header); each "
+                "row takes the standard order with as many fields as it has",
+                "override": "put the log's own #Fields: line above its rows",
+                "source": item.source,
+            }
+        )
+    return pl.DataFrame(rows, schema=frames.ASSUMPTIONS) if rows else None
 
 
 # What a layout's reader gives: (tracking rows, the fids of the lines it read, the
@@ -282,10 +321,30 @@ def _read_2000(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _R
     return out, good.select("fid"), bad
 
 
+def bare_orders() -> list[tuple[str, str]]:
+    """The standard MSGTRK field orders (title, fields), ``knowledge/fieldorders.toml``."""
+    return [
+        (o["title"], o["fields"]) for o in load("fieldorders")["order"] if o["log"] == "tracking"
+    ]
+
+
 def _read_2007(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _Read:
     is_fields = pl.col("text").str.starts_with("#Fields:")
     data = _layouts(
         lines, is_fields, pl.col("text").str.strip_prefix("#Fields:").str.strip_chars(" ")
+    )
+    # Rows without a #Fields line above them (copied without their header): the
+    # standard order with as many fields as the row has outside quotes, else the first.
+    orders = bare_orders()
+    count = pl.col("text").str.replace_all(r'"(?:[^"]|"")*"', "").str.count_matches(",") + 1
+    by_count = count.replace_strict(
+        [len(f.split(",")) for _, f in orders],
+        [f for _, f in orders],
+        default=orders[0][1],
+        return_dtype=pl.String,
+    )
+    data = data.with_columns(
+        pl.col("_fields").is_null().alias("_bare"), pl.col("_fields").fill_null(by_count)
     )
     good, bad = read_by_layout(
         data,
@@ -297,7 +356,7 @@ def _read_2007(lines: pl.DataFrame, date_order: DateOrder, engine: Engine) -> _R
     if good is None:
         return frames.empty(frames.TRACKING), data.select("fid").clear(), bad
     rows = _ex2007_per_recipient(_ex2007_fields(good, engine))
-    return _ex2007_rows(rows), good.select("fid"), bad
+    return _ex2007_rows(rows), good.select("fid", "_bare", "_fields"), bad
 
 
 def _ex2007_fields(good: pl.DataFrame, engine: Engine) -> pl.DataFrame:
@@ -427,7 +486,10 @@ def _classify(tracking: pl.DataFrame, engine: Engine) -> pl.DataFrame:
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
     found = read(items, date_order=options.date_order, engine=options.engine)
-    return reading_of(items, found, {"tracking": found.tracking})
+    read_frames = {"tracking": found.tracking}
+    if found.assumptions is not None:
+        read_frames["assumptions"] = found.assumptions
+    return reading_of(items, found, read_frames)
 
 
 # The three generations are read together: one clock offset fits them all (paths).
