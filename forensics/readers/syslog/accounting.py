@@ -17,8 +17,13 @@ import polars as pl
 from forensics.core import frames
 from forensics.core.evidence import Evidence
 from forensics.readers.common import per_file
+from grammars.syslog import EXIM_HEADER_DUMP
 
 NO_HEADER = "not a syslog line (no 'Mon dd hh:mm:ss host program[pid]:' header)"
+NO_EXIM_STAMP = (
+    "not an Exim log line (no 'yyyy-mm-dd hh:mm:ss' stamp) and not the message headers "
+    "its rejectlog writes under a refusal"
+)
 TOO_LONG = "longer than 64 KiB: no log record is, so it was not read (its start is kept)"
 CONTINUED = "continued"
 
@@ -59,11 +64,17 @@ def ledger(
     # Blank lines and comments (saved logs annotate them with '#') are read, not records.
     blank = (pl.col("text").str.strip_chars(" \t") == "") | pl.col("text").str.starts_with("#")
     own_exim = _own_exim_files(headed)
-    continued = (
-        pl.col("fid").is_in(own_exim) & ~pl.col("_long") & ~blank if own_exim else pl.lit(False)
-    )
+    in_own = pl.col("fid").is_in(own_exim) if own_exim else pl.lit(False)
+    continued = in_own & ~pl.col("_long") & ~blank & pl.col("text").str.contains(EXIM_HEADER_DUMP)
     others = unheaded.select(
-        "fid", "source", "line", "text", "_long", blank.alias("_blank"), continued.alias("_cont")
+        "fid",
+        "source",
+        "line",
+        "text",
+        "_long",
+        blank.alias("_blank"),
+        continued.alias("_cont"),
+        in_own.alias("_own"),
     )
     no_header = others.filter(~pl.col("_blank") & ~pl.col("_cont"))
     server = pl.coalesce(
@@ -94,6 +105,8 @@ def ledger(
                 "line",
                 pl.when(pl.col("_long"))
                 .then(pl.lit(TOO_LONG))
+                .when(pl.col("_own"))
+                .then(pl.lit(NO_EXIM_STAMP))
                 .otherwise(pl.lit(NO_HEADER))
                 .alias("reason"),
                 "text",

@@ -18,7 +18,7 @@ from forensics.core.evidence import Evidence
 from forensics.core.lineparse import Engine
 from forensics.core.text import lines_frame
 from forensics.knowledge import load
-from forensics.readers import postfix, sendmail
+from forensics.readers import exim, postfix, sendmail
 from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
 from forensics.readers.common import LogResult, log_reading
 from forensics.readers.mta import ROW_COLUMNS, UNKNOWN, Mta
@@ -31,7 +31,7 @@ from grammars import syslog as g
 # The longest line read as a record (bytes); longer ones are unparsed.
 MAX_LINE_BYTES = 64 * 1024
 # The mail servers read, by the key of knowledge/syslog.toml [mta].
-MTAS: dict[str, Mta] = {m.name: m for m in (postfix.MTA, sendmail.MTA)}
+MTAS: dict[str, Mta] = {m.name: m for m in (postfix.MTA, sendmail.MTA, exim.MTA)}
 
 
 def _servers() -> dict[str, Any]:
@@ -131,9 +131,10 @@ def _headers(
     """The lines of ``ordered`` (numbered ``_g`` through the stream) with their file's
     source: those with a header, with its fields, and those without (fid, source,
     line, text, _g, _long)."""
+    # (Before the lines are cut: the files give up their text then.)
+    own = pl.Series([_exim_own(e) for e in ordered], dtype=pl.Boolean)
     lines = lines_frame(ordered, release=True).with_row_index("_g")
     sources = pl.Series([e.source for e in ordered], dtype=pl.String)
-    own = pl.Series([_exim_own(e) for e in ordered], dtype=pl.Boolean)
     # A line of megabytes is no log record (syslog daemons cut messages at 8 KiB
     # unless told otherwise): it is not parsed, so that no field of it is copied
     # into every frame and report; it is unparsed with its excerpt.
