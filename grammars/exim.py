@@ -168,7 +168,7 @@ HOST_IN_TAIL = r"(?:^| )H=([^ \t\[\]]+)(?: DS)? \[([^\] \t]+)\](?::([0-9]+))?"
 # The remote's confirmation on a delivery: C="250 OK id=..."
 CONFIRMATION = r' C="((?:[^"\\]|\\.)*)"'
 # Where a remote's refusal is quoted: "SMTP error from remote mail server after ...".
-REMOTE_ERROR_SPLIT = r"SMTP error from remote mail(?:er|server) after (.*)$"
+REMOTE_ERROR_SPLIT = r"SMTP error from remote mail(?:er| server) after (.*)$"
 REMOTE_ERROR = compile_grammar(
     "exim-remote-error",
     pp.Opt(pp.Literal("pipelined "))

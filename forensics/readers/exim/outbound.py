@@ -14,6 +14,7 @@ from forensics.core.lineparse import Engine, extract
 from forensics.readers.postfix.event_rows import event, mail_from, rcpt_to
 from forensics.readers.postfix.fields import reply_parts
 from grammars import exim as g
+from grammars import smtp
 
 _outbound = partial(event, session=pl.col("_session"), direction="outbound", order=pl.col("_g"))
 
@@ -70,7 +71,7 @@ def attempts(delivered: pl.DataFrame, senders: pl.DataFrame, engine: Engine) -> 
             kind="reply",
             code=pl.when(at_mail | at_rcpt).then(pl.col("r_code")).otherwise(ok),
             status=pl.when(at_mail | at_rcpt).then(pl.col("r_status")),
-            text=pl.when(at_mail | at_rcpt).then(pl.col("r_text")).otherwise(pl.col("_confirm")),
+            text=pl.when(at_mail | at_rcpt).then(pl.col("r_text")),
         ),
         _outbound(talked.filter(sent | at_data), sub=5, kind="command", verb="DATA"),
         _outbound(
@@ -78,8 +79,8 @@ def attempts(delivered: pl.DataFrame, senders: pl.DataFrame, engine: Engine) -> 
             sub=6,
             kind="reply",
             code=pl.when(at_data).then(pl.col("r_code")).otherwise(ok),
-            status=pl.when(at_data).then(pl.col("r_status")),
-            text=pl.when(at_data).then(pl.col("r_text")).otherwise(pl.col("_confirm")),
+            status=pl.when(at_data).then(pl.col("r_status")).otherwise(pl.col("_c_status")),
+            text=pl.when(at_data).then(pl.col("r_text")).otherwise(pl.col("_c_text")),
         ),
         _outbound(
             out.filter(~sent & ~(at_mail | at_rcpt | at_data)),
@@ -126,5 +127,10 @@ def _attempts(delivered: pl.DataFrame, engine: Engine) -> pl.DataFrame:
                 pl.col("_g").cast(pl.String),
             ]
         ).alias("_session")
+    )
+    # The remote's confirmation of a delivery, as a reply: "250 2.0.0 queued as 4AB".
+    confirmed = extract(out["_confirm"], smtp.REPLY, engine)
+    out = out.with_columns(
+        confirmed["status"].alias("_c_status"), confirmed["text"].alias("_c_text")
     )
     return reply_parts(out, "_said", engine)
