@@ -42,7 +42,8 @@ def test_a_local_delivery_is_an_accepted_rcpt_that_proves_the_domain_local(tmp_p
     assert (session["remote_ip"], session["remote_host"]) == ("198.51.100.20", "mx.partner.example")
     assert (session["mail_from"], session["data_accepted"]) == ("ann@partner.example", True)
     (rcpt,) = frames.recipients.iter_rows(named=True)
-    assert rcpt["rcpt"] == "bob@contoso.example" and rcpt["accepted"] and rcpt["line"] == 1
+    # The RCPT cites the delivery line, which proves the domain local.
+    assert rcpt["rcpt"] == "bob@contoso.example" and rcpt["accepted"] and rcpt["line"] == 2
     assert rcpt["text"] == "queued; delivered by local transport=local_delivery"
     assert re.search(load("domains")["local_delivery"], rcpt["text"])
     assert frames.domains["domain"].to_list() == ["contoso.example"]

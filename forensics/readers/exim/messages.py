@@ -62,14 +62,13 @@ def messages(received: pl.DataFrame, delivered: pl.DataFrame) -> list[pl.DataFra
         "_session",
         pl.col("_g").alias("_ag"),
         pl.col("ts").alias("_ats"),
-        pl.col("source").alias("_asrc"),
-        pl.col("line").alias("_aline"),
     ).unique("qid", keep="first", maintain_order=True)
-    by_line = delivered.select("qid", "_g", "_rcpt", pl.col("_reply").alias("_text")).with_columns(
-        pl.lit(0).alias("_from_for")
-    )
+    # Each RCPT cites the line that names it: its delivery line, else the arrival.
+    by_line = delivered.select(
+        "qid", "_g", "source", "line", "_rcpt", pl.col("_reply").alias("_text")
+    ).with_columns(pl.lit(0).alias("_from_for"))
     listed = (
-        received.select("qid", "_g", pl.col("_for").alias("_rcpt"))
+        received.select("qid", "_g", "source", "line", pl.col("_for").alias("_rcpt"))
         .explode("_rcpt")
         .filter(pl.col("_rcpt").is_not_null() & (pl.col("_rcpt") != ""))
         .with_columns(
@@ -88,11 +87,7 @@ def messages(received: pl.DataFrame, delivered: pl.DataFrame) -> list[pl.DataFra
         )
         .sort("_g")
         .join(at, on="qid", how="inner")
-        .with_columns(
-            pl.col("_asrc").alias("source"),
-            pl.col("_aline").alias("line"),
-            (pl.int_range(pl.len()).over("qid") * 2).alias("_k"),
-        )
+        .with_columns((pl.int_range(pl.len()).over("qid") * 2).alias("_k"))
     )
     authed = received.filter(pl.col("authenticator").is_not_null())
     ok = pl.lit(250)
