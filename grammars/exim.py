@@ -47,6 +47,7 @@ __all__ = [
     "ENDED",
     "FOR_SPLIT",
     "HOST_IN_TAIL",
+    "HOST_NAMED",
     "KNOWN",
     "LEAD",
     "LOCAL_SCAN",
@@ -165,6 +166,8 @@ DELIVERY = compile_grammar(
 # The host a delivery talked to, in its tail: "H=name [ip]:port*" (a local transport
 # may name a host without an address: "T=dev_null H=myhost.test.ex").
 HOST_IN_TAIL = r"(?:^| )H=([^ \t\[\]]+)(?: DS)? \[([^\] \t]+)\](?::([0-9]+))?"
+# Any host a delivery names, with an address or not (a router gave the transport one).
+HOST_NAMED = r"(?:^| )H=([^ \t\[\]]+)"
 # The remote's confirmation on a delivery: C="250 OK id=..."
 CONFIRMATION = r' C="((?:[^"\\]|\\.)*)"'
 # Where a remote's refusal is quoted: "SMTP error from remote mail server after ...".

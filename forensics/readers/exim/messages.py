@@ -41,6 +41,7 @@ def deliveries(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         host.struct.field("1").alias("_hname"),
         host.struct.field("2").alias("_hip"),
         host.struct.field("3").alias("_hport"),
+        pl.col("tail").str.extract(g.HOST_NAMED, 1).alias("_hnamed"),
     )
     return found.with_columns(reply_text().alias("_reply"))
 
@@ -127,7 +128,7 @@ def messages(received: pl.DataFrame, delivered: pl.DataFrame) -> list[pl.DataFra
 
 def reply_text() -> pl.Expr:
     """What an accepted RCPT's reply says became of it: delivered by a local
-    transport (a transport and no host address: the domain is this server's),
+    transport (a transport and no host: the domain is this server's),
     handed to a host (``relay=name[ip]:port``, Postfix's form, so that a content
     filter on another port is told), or failed or deferred later."""
     transport = pl.col("transport").fill_null("")
@@ -143,12 +144,26 @@ def reply_text() -> pl.Expr:
             .otherwise(pl.lit("")),
         ]
     )
-    local = pl.col("transport").is_not_null() & pl.col("_hip").is_null()
+    # A local transport given no host by its router ("T=local_delivery"): a host named
+    # without an address ("T=dev_null H=ten-1.test.ex", as Exim's test suite fakes a
+    # remote delivery) proves nothing.
+    local = pl.col("transport").is_not_null() & pl.col("_hnamed").is_null()
     return (
         pl.when((pl.col("_done") == "delivered") & local)
         .then(pl.concat_str([pl.lit(DELIVERED_BY + "local transport="), transport]))
         .when((pl.col("_done") == "delivered") & pl.col("_hip").is_not_null())
         .then(pl.concat_str([pl.lit(DELIVERED_BY + "transport="), transport, relay]))
+        .when((pl.col("_done") == "delivered") & pl.col("_hnamed").is_not_null())
+        .then(
+            pl.concat_str(
+                [
+                    pl.lit(DELIVERED_BY + "transport="),
+                    transport,
+                    pl.lit(" host="),
+                    pl.col("_hnamed"),
+                ]
+            )
+        )
         .when(pl.col("_done") == "delivered")
         .then(
             pl.concat_str(
