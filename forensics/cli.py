@@ -33,7 +33,7 @@ from forensics.core.frames import Frames
 from forensics.core.lineparse import ENGINES
 from forensics.core.printable import printable
 from forensics.core.timeparse import DATE_ORDERS
-from forensics.derive import window
+from forensics.derive import servers, window
 from forensics.ingest import frames_from, ingest
 from forensics.knowledge import load
 from forensics.readers import registry
@@ -232,6 +232,16 @@ def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frame
     if len(summary.skipped) > MAX_SKIP_LINES:
         more = len(summary.skipped) - MAX_SKIP_LINES
         _echo(f"skipped: ... and {more} more files (all are in the inputs table)", err=True)
+    several = servers.servers(frames.inputs)
+    if len(several) > 1:
+        named = ", ".join(f"{host}: {findings.plural(n, 'file')}" for host, n in several[:5])
+        others = f" and {len(several) - 5} more" if len(several) > 5 else ""
+        _echo(
+            f"warning: the evidence holds the logs of {len(several)} servers ({named}{others}), "
+            "analysed here as one; run once per server (or parse --dataset once per server "
+            "and analyze --host) to keep their stories apart",
+            err=True,
+        )
     if summary.readable == 0:
         where = ", ".join(str(p) for p in paths)
         raise InputError(

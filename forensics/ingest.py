@@ -16,7 +16,7 @@ from forensics.core.evidence import Evidence, NoInputError
 from forensics.core.frames import Frames
 from forensics.core.lineparse import Engine
 from forensics.core.timeparse import DateOrder
-from forensics.derive import assumptions, localdomains, paths, sessions, submission
+from forensics.derive import assumptions, localdomains, paths, servers, sessions, submission
 from forensics.readers import registry, tracking
 from forensics.readers.base import FileCounts, Reader, Reading, ReadOptions
 
@@ -35,6 +35,7 @@ def _inputs(items: Sequence[Evidence], stats: dict[str, FileCounts]) -> pl.DataF
         "compression": [item.compression for item in items],
         "note": [item.note for item in items],
         "programs": [item.programs for item in items],
+        "host": [item.host for item in items],
     }
     # An explicit schema: inference looks at the first rows only, and a folder whose
     # first hundred files are plain and the next one gzip must not break it. Built by
@@ -166,11 +167,14 @@ def read_evidence(
     spans = dated.group_by("source").agg(
         pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts")
     )
-    out.inputs = frames.conform(
-        inputs.drop("first_ts", "last_ts").join(
-            spans, left_on="path", right_on="source", how="left", maintain_order="left"
+    out.inputs = servers.named(
+        frames.conform(
+            inputs.drop("first_ts", "last_ts").join(
+                spans, left_on="path", right_on="source", how="left", maintain_order="left"
+            ),
+            frames.INPUTS,
         ),
-        frames.INPUTS,
+        out.sessions,
     )
     return out
 

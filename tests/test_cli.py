@@ -294,6 +294,30 @@ def test_a_window_that_holds_nothing_warns_and_exits_0(tmp_path):
     assert "holds no evidence" in result.stderr and "the evidence spans 2000-05-" in result.stderr
 
 
+def test_two_servers_logs_in_one_run_are_named_and_warned_of(tmp_path):
+    for host, client in (("mx1", "192.0.2.1"), ("mx2.contoso.example", "192.0.2.2")):
+        folder = tmp_path / host
+        folder.mkdir()
+        (folder / "mail.log").write_text(
+            f"Mar 11 09:00:01 {host} postfix/smtpd[4100]: connect from a[{client}]\n"
+            f"Mar 11 09:00:02 {host} postfix/smtpd[4100]: disconnect from a[{client}]\n"
+        )
+    out = tmp_path / "f.json"
+    result = CliRunner().invoke(
+        cli,
+        ["analyze", str(tmp_path / "mx1"), str(tmp_path / "mx2.contoso.example"), "-q",
+         "-o", str(tmp_path / "r.html"), "--json", str(out), "--year", "2024"],
+    )  # fmt: skip
+    assert result.exit_code == EXIT_OK
+    assert "logs of 2 servers" in result.stderr and "mx1: 1 file" in result.stderr
+    servers = json.loads(out.read_text())["servers"]
+    assert servers == [{"host": "mx1", "files": 1}, {"host": "mx2.contoso.example", "files": 1}]
+    alone = CliRunner().invoke(
+        cli, ["analyze", str(tmp_path / "mx1"), "-q", "-o", str(tmp_path / "s.html")]
+    )
+    assert alone.exit_code == EXIT_OK and "servers" not in alone.stderr
+
+
 def test_rules_lists_every_rule_with_its_kb():
     from forensics.rules import RULES
 

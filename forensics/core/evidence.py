@@ -40,6 +40,8 @@ class Evidence:
     note: str | None = None
     # The programs a syslog file's lines are of, with their line counts.
     programs: str | None = None
+    # The server whose log it is, as its lines name it (a syslog host, a banner).
+    host: str | None = None
 
 
 class NoInputError(Exception):

@@ -261,6 +261,9 @@ INPUTS = _schema(
         # A syslog file's programs and their line counts ("postfix 1,204, dovecot 31"):
         # what its lines are of, mail server or not.
         "programs": pl.String,
+        # The server whose log it is, as its own lines name it: the syslog host most of
+        # its lines carry, else the name its sessions' banners give.
+        "host": pl.String,
     }
 )
 

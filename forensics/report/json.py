@@ -14,6 +14,7 @@ import polars as pl
 from forensics.core.findings import SEVERITIES, Finding
 from forensics.core.frames import Frames
 from forensics.core.printable import json_safe
+from forensics.derive import servers
 
 SCHEMA = "smtp-forensics/findings/v1"
 
@@ -67,6 +68,8 @@ def document(
         "generated_by": f"smtp-forensics {version}",
         "inputs": inputs.to_dicts(),
         "window": _window(frames, since, until),
+        # The servers whose logs the inputs are (several: analysed as one, with a warning).
+        "servers": [{"host": host, "files": n} for host, n in servers.servers(frames.inputs)],
         "counts": {
             "files": frames.inputs.height,
             "lines": int(frames.inputs["lines"].sum() or 0),

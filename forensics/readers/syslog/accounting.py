@@ -82,6 +82,7 @@ def ledger(
         pl.col("_p").replace_strict(unread, default=None, return_dtype=pl.String),
     )
     _note_programs(ordered, headed, others.filter(pl.col("_cont")).select("fid"))
+    _note_hosts(ordered, headed)
     marked = headed.select("fid", "source", "line", "text", "_p", "_mta", server.alias("_unread"))
     not_read = marked.filter(pl.col("_unread").is_not_null())
     _note_unread(ordered, not_read)
@@ -159,6 +160,21 @@ def _note_programs(items: list[Evidence], headed: pl.DataFrame, continued: pl.Da
         if fid in extra:
             listed += f", the message headers Exim logged under its refusals {extra[fid]:,}"
         items[int(fid)].programs = listed
+
+
+def _note_hosts(items: list[Evidence], headed: pl.DataFrame) -> None:
+    """Each file's host: the one most of its lines name (a syslog file is one host's,
+    but a relay host may forward others' lines into it)."""
+    counts = (
+        headed.select("fid", "host")
+        .drop_nulls("host")
+        .group_by("fid", "host")
+        .len()
+        .sort("fid", "len", "host", descending=[False, True, False])
+        .unique("fid", keep="first", maintain_order=True)
+    )
+    for fid, host, _count in counts.iter_rows():
+        items[int(fid)].host = str(host)
 
 
 def _note_unread(items: list[Evidence], not_read: pl.DataFrame) -> None:
