@@ -58,6 +58,7 @@ __all__ = [
     "PROTOCOL_ERROR",
     "REJECT",
     "REJECTED_FROM",
+    "REJECTED_HELO",
     "REMOTE_ERROR",
     "REMOTE_ERROR_SPLIT",
     "SYNC_ERROR",
@@ -151,7 +152,8 @@ DELIVERY = compile_grammar(
     # OSSEC's excerpts show old deferrals with the flag blank ("id  addr ... defer").
     pp.Regex(r"=>|->|>>|\*>|\*\*|==|")("flag")
     + pp.Literal(" ")
-    + pp.Regex(r"[^ \t<>()]+")("addr")
+    # (a routing failure puts its colon straight after the address: "** x@y: ...")
+    + pp.Regex(r"[^ \t<>()]*[^ \t<>():]")("addr")
     + pp.Opt(pp.Literal(" (") + pp.Regex(r"[^)]*")("parent") + pp.Literal(")"))
     + pp.Opt(pp.Literal(" <") + pp.Regex(r"[^>]*")("orig") + pp.Literal(">"))
     + pp.Opt(pp.Literal(" F=<") + pp.Regex(r"[^>]*")("from_addr") + pp.Literal(">"))
@@ -207,6 +209,19 @@ REJECT = compile_grammar(
     + t.ANY_TEXT("why")
     + _END,
 )
+# HELO/EHLO refused for its syntax before any H= is known ("rejected EHLO from
+# [192.0.2.1]: syntactically invalid argument(s): _").
+REJECTED_HELO = compile_grammar(
+    "exim-rejected-helo",
+    pp.Literal("rejected ")
+    + pp.Regex(r"EHLO|HELO")("cmd")
+    + pp.Literal(" from ")
+    + _host("")
+    + _AFTER_HOST
+    + pp.Literal(": ")
+    + t.ANY_TEXT("why")
+    + _END,
+)
 # A message refused while its data was read ("rejected from <s> H=...: why").
 REJECTED_FROM = compile_grammar(
     "exim-rejected-from",
@@ -249,11 +264,12 @@ ENDED = compile_grammar(
     pp.Regex(
         r"SMTP connection (?:Ci=[^ \t]+ )?from |SMTP (?:data|command) timeout "
         r"(?:\(message abandoned\) )?on connection from |unexpected disconnection "
-        r"while reading SMTP command from "
+        r"while reading SMTP command from |TLS error on connection from |"
+        r"Connection from |SMTP connection lost after final dot from "
     )("ended")
     + _host("")
     + _AFTER_HOST
-    + pp.Regex(r" (?:closed by |lost|D=|F=)|$")
+    + pp.Regex(r" (?:closed by |lost|refused|D=|F=|\()|$")
     + t.ANY_TEXT("how")
     + _END,
 )

@@ -298,3 +298,24 @@ def test_the_samples_give_their_findings_with_exims_steps():
     for finding in [*local, *opened]:
         assert finding.resolution_for == "Exim"
         assert finding.resolution == load("servers")["steps"][finding.rule]["exim"]
+
+
+def test_the_lines_that_end_or_trouble_a_connection_name_its_client(tmp_path):
+    frames = _log(
+        tmp_path,
+        "rejected EHLO from [192.0.2.1]: syntactically invalid argument(s): _",
+        "unexpected disconnection while reading SMTP command from (x) [192.0.2.2]:4000 "
+        "(error: Connection reset by peer) D=0s",
+        "TLS error on connection from (x) [192.0.2.3]:4001 I=[192.0.2.9]:25 (SSL_accept): "
+        "error:0A000416:SSL routines::sslv3 alert certificate unknown",
+        "Connection from [192.0.2.4] refused: too many connections",
+        "SMTP command timeout on connection from [192.0.2.5]",
+        "SMTP connection from [192.0.2.6]:5000 I=[192.0.2.9]:25 (TCP/IP connection count = 3)",
+        "1rAbCd-000Abc-AB ** x@nowhere.example: Unrouteable address",
+    )
+    assert frames.inputs["unparsed"].to_list() == [0]
+    assert frames.sessions.sort("start")["remote_ip"].to_list() == [
+        f"192.0.2.{n}" for n in range(1, 7)
+    ]
+    # A routing failure is no SMTP talk with any host; its address keeps no colon.
+    assert frames.recipients.height == 0

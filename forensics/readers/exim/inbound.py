@@ -35,6 +35,7 @@ CLIENT_LINES: dict[str, tuple[LineGrammar, bool, bool]] = {
     "reject": (g.REJECT, False, False),
     "local_scan": (g.LOCAL_SCAN, False, False),
     "rejected_from": (g.REJECTED_FROM, False, False),
+    "rejected_helo": (g.REJECTED_HELO, False, False),
     "arrival": (g.ARRIVAL, False, False),
 }
 _NOTES = (
@@ -47,6 +48,7 @@ _NOTES = (
     "warning",
     "no_host_name",
     "no_host_address",
+    "rejected_helo",
 )
 _COMMON = ["_g", "source", "line", "ts", "_fam", "pid", "qid", "_rest", "name", "helo", "ip"]
 # Exim answers a refusal with 550 (a deny or a failed require), a temporary one with
