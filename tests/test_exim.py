@@ -319,3 +319,25 @@ def test_the_lines_that_end_or_trouble_a_connection_name_its_client(tmp_path):
     ]
     # A routing failure is no SMTP talk with any host; its address keeps no colon.
     assert frames.recipients.height == 0
+
+
+def test_exim_through_syslog_is_read_with_or_without_its_own_stamp(tmp_path):
+    (tmp_path / "mail.log").write_text(
+        "Mar 11 09:00:00 mx1 exim[4100]: 2024-03-11 09:00:00 H=(probe) [203.0.113.9] "
+        "F=<spam@bad.example> rejected RCPT <victim@elsewhere.example>: relay not permitted\n"
+        "Mar 11 09:00:05 mx1 exim[4107]: 1rjVYf-0010kB-2x <= ann@partner.example "
+        "H=mail.partner.example [198.51.100.20] P=esmtp S=2297\n"
+        "Mar 11 09:00:06 mx1 exim[4108]: 1rjVYf-0010kB-2x => bob <bob@contoso.example> "
+        "R=local_user T=local_delivery\n"
+        "Mar 11 09:00:07 mx1 postfix/smtpd[200]: connect from unknown[192.0.2.1]\n"
+    )
+    frames = ingest([tmp_path / "mail.log"], year=2024)
+    assert frames.inputs["unparsed"].to_list() == [0]
+    exim = frames.sessions.filter(frames.sessions["session"].str.starts_with("exim:"))
+    # The syslog's process id keeps the sessions apart; Postfix's stays Postfix's.
+    assert exim["session"].to_list() == [
+        "exim:mail.log:4100:203.0.113.9#1",
+        "exim:mail.log:4107:198.51.100.20#1",
+    ]
+    assert frames.recipients.sort("line")["code"].to_list() == [550, 250]
+    assert frames.domains["domain"].to_list() == ["contoso.example"]
