@@ -341,3 +341,17 @@ def test_exim_through_syslog_is_read_with_or_without_its_own_stamp(tmp_path):
     ]
     assert frames.recipients.sort("line")["code"].to_list() == [550, 250]
     assert frames.domains["domain"].to_list() == ["contoso.example"]
+
+
+def test_the_panic_log_gives_error_events(tmp_path):
+    (tmp_path / "paniclog").write_text(
+        "2024-03-11 09:00:00 failed to open DB file /var/spool/exim4/db/retry: "
+        "Permission denied\n"
+        "2024-03-11 09:00:01 exim 4.96 daemon started: pid=2000, -q30m, listening for SMTP "
+        "on port 25 (IPv4)\n"
+    )
+    frames = ingest([tmp_path / "paniclog"])
+    assert frames.inputs["unparsed"].to_list() == [0]
+    events = frames.service_events
+    assert events["type"].to_list() == ["Error", "Error"]
+    assert events["message"].to_list()[0].startswith("failed to open DB file")

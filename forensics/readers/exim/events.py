@@ -12,6 +12,7 @@ from forensics.readers.exim import inbound as ib
 from forensics.readers.exim.fields import on, opened
 from forensics.readers.exim.messages import arrivals, deliveries, messages
 from forensics.readers.exim.outbound import attempts
+from forensics.readers.exim.service import is_panic_log
 from forensics.readers.mta import unknown_rows
 from grammars import exim as g
 
@@ -45,7 +46,9 @@ def events(rows: pl.DataFrame, engine: Engine) -> tuple[pl.DataFrame, pl.DataFra
         for p in parts
         if p.height
     ]
-    read = pl.concat([_read_lines(every, delivered, engine), _copies(every)])
+    # A panic log's lines are service events (of type Error), each one read.
+    panics = every.filter(is_panic_log()).select("_g")
+    read = pl.concat([_read_lines(every, delivered, engine), _copies(every), panics])
     unknown = unknown_rows(every.join(read, on="_g", how="anti"), UNKNOWN_REASON)
     if not found:
         return frames.empty(frames.EVENTS), unknown
