@@ -155,7 +155,11 @@ def test_a_connection_ends_a_session_and_process_ids_keep_clients_apart(tmp_path
         pid=True,
     )
     sessions = frames.sessions.sort("start")
-    assert sessions.height == 3
+    assert sessions["session"].to_list() == [
+        "exim:mainlog:100:203.0.113.5#1",
+        "exim:mainlog:101:203.0.113.5#1",
+        "exim:mainlog:102:203.0.113.5#1",
+    ]
     assert sessions["remote_ip"].to_list() == ["203.0.113.5"] * 3
     assert sessions["rcpt_refused"].to_list() == [1, 0, 1]
     assert sessions["helo"].to_list() == ["a", "a", "b"]
@@ -355,3 +359,25 @@ def test_the_panic_log_gives_error_events(tmp_path):
     events = frames.service_events
     assert events["type"].to_list() == ["Error", "Error"]
     assert events["message"].to_list()[0].startswith("failed to open DB file")
+
+
+def test_without_process_ids_a_client_s_sessions_end_at_quit_or_after_silence(tmp_path):
+    refusal = (
+        "H=(a) [203.0.113.5] F=<x@spam.example> rejected RCPT <y@far.example>: relay not permitted"
+    )
+    (tmp_path / "mainlog").write_text(
+        f"2024-03-11 09:00:00 {refusal}\n"
+        "2024-03-11 09:00:01 SMTP connection from (a) [203.0.113.5] closed by QUIT\n"
+        f"2024-03-11 09:00:02 {refusal}\n"
+        f"2024-03-11 09:04:59 {refusal}\n"
+        f"2024-03-11 09:10:00 {refusal}\n"
+    )
+    frames = ingest([tmp_path / "mainlog"])
+    sessions = frames.sessions.sort("start")
+    # QUIT ends the first; 4:57 of silence does not end the second; 5:01 does.
+    assert sessions["session"].to_list() == [
+        "exim:mainlog::203.0.113.5#1",
+        "exim:mainlog::203.0.113.5#2",
+        "exim:mainlog::203.0.113.5#3",
+    ]
+    assert sessions["rcpt_refused"].to_list() == [1, 2, 1]

@@ -69,7 +69,9 @@ def with_sessions(lines: pl.DataFrame) -> pl.DataFrame:
     gap = (pl.col("ts").diff().over("_key") > SESSION_GAP).fill_null(False)
     after_end = pl.col("_ends").shift(1).over("_key").fill_null(False)
     starts = (pl.col("_opens") | gap | after_end).cast(pl.Int32)
-    lines = lines.with_columns((starts.cum_sum().over("_key") + 1).alias("_n"))
+    # Numbered from 1 in each key, whether its first line opens a connection or not.
+    n = starts.cum_sum().over("_key") - starts.first().over("_key") + 1
+    lines = lines.with_columns(n.alias("_n"))
     lines = lines.with_columns(
         pl.concat_str([pl.col("_key"), pl.lit("#"), pl.col("_n").cast(pl.String)]).alias("_session")
     )
