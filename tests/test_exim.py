@@ -381,3 +381,14 @@ def test_without_process_ids_a_client_s_sessions_end_at_quit_or_after_silence(tm
         "exim:mainlog::203.0.113.5#3",
     ]
     assert sessions["rcpt_refused"].to_list() == [1, 2, 1]
+
+
+def test_the_exim_samples_give_the_findings_of_their_sendmail_twins():
+    # The same stories (the same clients, times and recipients) told by Sendmail.
+    for exim, sendmail in {
+        "exim-relay-denied-local": "sendmail-relay-denied-local",
+        "exim-relay-after-change": "sendmail-relay-after-change",
+    }.items():
+        found = {(f.rule, f.subject) for f in evaluate(ingest([SAMPLES / exim]))}
+        twin = {(f.rule, f.subject) for f in evaluate(ingest([SAMPLES / sendmail]))}
+        assert found == twin, exim
