@@ -392,3 +392,23 @@ def test_the_exim_samples_give_the_findings_of_their_sendmail_twins():
         found = {(f.rule, f.subject) for f in evaluate(ingest([SAMPLES / exim]))}
         twin = {(f.rule, f.subject) for f in evaluate(ingest([SAMPLES / sendmail]))}
         assert found == twin, exim
+
+
+def test_before_4_97_the_daemons_connection_line_joins_the_session_it_opened(tmp_path):
+    frames = _log(
+        tmp_path,
+        "50|SMTP connection from [203.0.113.5]:4001 (TCP/IP connection count = 1)",
+        "50|SMTP connection from [198.51.100.7]:4100 (TCP/IP connection count = 2)",
+        "101|H=(a) [203.0.113.5]:4001 F=<x@spam.example> rejected RCPT <y@far.example>: "
+        "relay not permitted",
+        "101|SMTP connection from (a) [203.0.113.5]:4001 closed by QUIT",
+        pid=True,
+    )
+    # The daemon (pid 50) logged both connections; process 101 served the first.
+    rows = frames.sessions.sort("start").select("session", "remote_ip", "rcpt_refused").rows()
+    assert rows == [
+        ("exim:mainlog:101:203.0.113.5#1", "203.0.113.5", 1),
+        ("exim:mainlog:50:198.51.100.7#1", "198.51.100.7", 0),
+    ]
+    first = frames.events.filter(frames.events["session"] == rows[0][0])
+    assert first["line"].to_list()[0] == 1

@@ -75,6 +75,29 @@ def with_sessions(lines: pl.DataFrame) -> pl.DataFrame:
     lines = lines.with_columns(
         pl.concat_str([pl.col("_key"), pl.lit("#"), pl.col("_n").cast(pl.String)]).alias("_session")
     )
+    lines = _connects_joined(lines)
     return lines.with_columns(pl.col("_g").min().over("_session").alias("_first")).drop(
         "_key", "_n"
+    )
+
+
+def _connects_joined(lines: pl.DataFrame) -> pl.DataFrame:
+    """Before 4.97 the daemon wrote ``SMTP connection from`` before it forked, with its
+    own process id, not the one of the process that served the connection: each
+    such line joins the session of the next line naming the same client address
+    (if that comes within five minutes), whatever its process id."""
+    client = ["_fam", "ip"]
+    ordered = lines.sort("_g")
+    served = pl.col("_kind") != "connect"
+    nxt = ordered.select(
+        pl.when(served).then(pl.col("_session")).backward_fill().over(client).alias("_next"),
+        pl.when(served).then(pl.col("ts")).backward_fill().over(client).alias("_next_ts"),
+    )
+    joins = (
+        ~served
+        & nxt["_next"].is_not_null()
+        & ((nxt["_next_ts"] - pl.col("ts")) <= SESSION_GAP).fill_null(False)
+    )
+    return ordered.with_columns(
+        pl.when(joins).then(nxt["_next"]).otherwise(pl.col("_session")).alias("_session")
     )
