@@ -312,6 +312,7 @@ AUTH_FAILED = compile_grammar(
     "exim-auth-failed",
     pp.Regex(r"[^ \t]+")("authenticator")
     + pp.Literal(" authenticator failed for ")
+    + pp.Opt(pp.Literal("H="))  # 4.9x writes the client as everywhere else
     + _host("")
     + _AFTER_HOST
     + pp.Literal(": ")
@@ -369,7 +370,13 @@ KNOWN = compile_grammar(
         r"Failed to connect to |SMTP error from remote mail|"
         r"no immediate delivery|bind of |recipient verify defer|"
         r"another process is handling this message|"
-        r"listen backlog|pid written to|pid [0-9]+: SIGHUP received"
+        r"listen backlog|pid written to|pid [0-9]+: SIGHUP received|removed by |"
+        r"original recipients ignored|[^ \t]+: error ignored|TLS session: |"
+        r"\[[^\] \t]*\](?::[0-9]+)? SSL verify error|"
+        # what one host of a delivery said, before the delivery's own line
+        r"H=[^ \t]+ \[[^\] \t]*\](?::[0-9]+)?:? (?:Connection refused|Connection timed "
+        r"out|Network Error|Remote host closed connection|Malformed SMTP reply|SMTP error "
+        r"from remote mail)"
     )("known")
     + t.ANY_TEXT
     + _END,

@@ -412,3 +412,19 @@ def test_before_4_97_the_daemons_connection_line_joins_the_session_it_opened(tmp
     ]
     first = frames.events.filter(frames.events["session"] == rows[0][0])
     assert first["line"].to_list()[0] == 1
+
+
+def test_newer_wordings_are_read(tmp_path):
+    frames = _log(
+        tmp_path,
+        # 4.9x names the client of a failed login as everywhere else, with H=
+        "spa authenticator failed for H=(xxxx) [192.0.2.30]:4000: 535 Incorrect "
+        "authentication data",
+        # what one host said before the delivery's own line, and an admin's removal
+        "1rAbCd-000Abc-AB H=mx.far.example [203.0.113.20] Connection refused",
+        "1rAbCd-000Abc-AB removed by root",
+    )
+    assert frames.inputs["unparsed"].to_list() == [0]
+    (session,) = frames.sessions.iter_rows(named=True)
+    assert (session["remote_ip"], session["helo"]) == ("192.0.2.30", "xxxx")
+    assert frames.events.filter(frames.events["verb"] == "AUTH").height == 1
