@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+import shlex
 import stat
 import sys
 import traceback
@@ -386,6 +387,13 @@ _TIME_FORMATS = [
     help="Also write the post-mortem as Markdown (for an incident ticket).",
 )
 @click.option(
+    "--manifest",
+    "manifest_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also write every input file with its SHA-256, size, format and line counts as CSV.",
+)
+@click.option(
     "--timesketch",
     "timesketch_out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -426,6 +434,7 @@ def analyze(
     output: Path | None,
     json_out: str | None,
     markdown_out: Path | None,
+    manifest_out: Path | None,
     timesketch_out: Path | None,
     utc_offset: str,
     since: dt.datetime | None,
@@ -455,7 +464,12 @@ def analyze(
     offset = _offset(utc_offset)
     if output is None and json_out != "-":
         output = Path(DEFAULT_REPORT)
-    wanted = [("-o", output), ("--markdown", markdown_out), ("--timesketch", timesketch_out)]
+    wanted = [
+        ("-o", output),
+        ("--markdown", markdown_out),
+        ("--timesketch", timesketch_out),
+        ("--manifest", manifest_out),
+    ]
     if json_out and json_out != "-":
         wanted.append(("--json", Path(json_out)))
     # Before anything is read: a bad output costs the user nothing yet.
@@ -476,9 +490,13 @@ def analyze(
     if markdown_out:
         _write_text(
             markdown_out,
-            markdown.render(frames, summary, found, version=__version__),
+            markdown.render(frames, summary, found, version=__version__, command=_command()),
             "--markdown",
         )
+    if manifest_out:
+        from forensics.report import manifest
+
+        _write_text(manifest_out, manifest.render(frames), "--manifest")
     if timesketch_out:
         from forensics.report import timesketch
 
@@ -498,6 +516,11 @@ def analyze(
     _echo_written(output, json_out, markdown_out, to_stderr)
     if fail_on and any(at_least(f.severity, fail_on) for f in found):
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _command() -> str:
+    """The command line as typed (after the program's name), for the post-mortem."""
+    return shlex.join(["smtp-forensics", *sys.argv[1:]])
 
 
 def _offset(text: str) -> dt.timezone:

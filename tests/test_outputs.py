@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from forensics.cli import cli
 from forensics.core import outputs
 from forensics.core.errors import EXIT_OK, EXIT_USAGE
+from forensics.ingest import ingest
 from tests.conftest import SAMPLES
 
 SCENARIO = SAMPLES / "healthy-baseline"
@@ -114,3 +115,25 @@ def test_a_written_file_replaces_a_link_instead_of_following_it(tmp_path):
     outputs.write_text(link, "new\n")
     assert target.read_text() == "keep\n"
     assert not link.is_symlink() and link.read_text() == "new\n"
+
+
+def test_the_manifest_lists_every_file_and_no_file_name_becomes_a_formula(tmp_path):
+    import csv
+
+    from forensics.report import manifest
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "=HYPERLINK(evil).log").write_text(
+        "Mar 11 09:00:01 mx1 postfix/smtpd[1]: connect from a[192.0.2.1]\n"
+    )
+    (evidence / "notes.txt").write_text("nothing of ours\n")
+    frames = ingest([evidence], year=2024)
+    rows = list(csv.DictReader(manifest.render(frames).splitlines()))
+    assert sorted(r["path"] for r in rows) == ["'=HYPERLINK(evil).log", "notes.txt"]
+    by_path = {r["path"]: r for r in rows}
+    assert (
+        by_path["'=HYPERLINK(evil).log"]["sha256"]
+        == frames.inputs.filter(frames.inputs["path"] == "=HYPERLINK(evil).log")["sha256"][0]
+    )
+    assert by_path["'=HYPERLINK(evil).log"]["format"] == "postfix"

@@ -104,7 +104,15 @@ def test_the_post_mortem_tells_the_story_in_order(tmp_path):
         moments.index(m) for m in ("Do not reroute", "first relay refusal", "last relay refusal")
     ]
     assert order == sorted(order)
-    assert "Q256856" in text and frames.inputs["sha256"][0] in text
+    # The hashes are in the JSON and the manifest; the post-mortem counts per folder,
+    # and says how long the pattern lasted and whether it goes on.
+    assert "Q256856" in text and frames.inputs["sha256"][0] not in text
+    summary = text.split("## Timeline of key moments")[0]
+    assert "First seen " in summary and "Still going on at the end of the evidence: " in summary
+    evidence = text.split("## Evidence examined")[1]
+    rows = [line for line in evidence.splitlines() if line.startswith("| ") and "---" not in line]
+    lines = sum(int(r.split("|")[6].replace(",", "")) for r in rows[1:])
+    assert lines == frames.inputs["lines"].sum()
 
 
 def test_markdown_escaping_keeps_log_text_literal():

@@ -25,3 +25,13 @@ def json_safe(text: str) -> str:
     """A JSON document with its C1 control characters (and DEL) as ``\\u00NN``
     escapes: the same data, nothing a terminal would obey."""
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# A cell that starts like a formula would run as one when a table is opened in a
+# spreadsheet: a leading quote keeps it text (the usual CSV-injection defence).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """``text`` as a spreadsheet cell that is text, never a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text

@@ -18,12 +18,11 @@ import polars as pl
 
 from forensics.core.findings import ARTICLE_PLATFORM, SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
-from forensics.core.printable import printable
+from forensics.core.printable import formula_safe, printable
 from forensics.knowledge import load
 from forensics.report import timeline
 from forensics.report.summary import Summary
 
-MAX_INPUTS = 200
 MAX_MOMENTS = 40
 EVIDENCE_ROWS = 6
 # What could make text into markup: emphasis, code, links and images (which need
@@ -31,17 +30,10 @@ EVIDENCE_ROWS = 6
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
-# A cell that starts like a formula would run as one when the table is pasted into
-# a spreadsheet: a leading quote keeps it text (the usual CSV-injection defence).
-_FORMULA_START = ("=", "+", "-", "@")
-
-
 def md(value: Any) -> str:
     """Text made literal for Markdown (and a table cell): specials escaped, one line,
     no formula."""
-    text = " ".join(printable("" if value is None else str(value)).split())
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
+    text = formula_safe(" ".join(printable("" if value is None else str(value)).split()))
     return _SPECIAL.sub(r"\\\1", text)
 
 
@@ -133,13 +125,78 @@ def _lifecycle() -> pl.Expr:
     return found
 
 
-def render(frames: Frames, summary: Summary, found: list[Finding], *, version: str) -> str:
+def impact(worst: Finding | None, summary: Summary) -> dict[str, str] | None:
+    """How long the worst finding's pattern lasted and whether it still went on when
+    the evidence ends (its last occurrence within the last tenth of the evidence's
+    span, or its last hour)."""
+    if worst is None or worst.first_seen is None or worst.last_seen is None:
+        return None
+    end = dt.datetime.fromisoformat(summary.last) if summary.last else None
+    start = dt.datetime.fromisoformat(summary.first) if summary.first else None
+    lasted = worst.last_seen - worst.first_seen
+    ongoing = "unknown (the evidence has no times)"
+    if end is not None and start is not None:
+        near = max((end - start) / 10, dt.timedelta(hours=1))
+        gap = end - worst.last_seen
+        said = f"the last occurrence is {_span(gap)} before the evidence ends, {_when(end)}"
+        ongoing = f"yes ({said})" if gap <= near else f"no ({said})"
+    return {
+        "first": _when(worst.first_seen),
+        "last": _when(worst.last_seen),
+        "lasted": _span(lasted),
+        "ongoing": ongoing,
+    }
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds()) // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} days {hours % 24} h"
+
+
+def folders(inputs: pl.DataFrame) -> list[dict[str, Any]]:
+    """The inputs per folder: files, formats, records, unparsed and lines (the whole
+    per-file list, with hashes, is the --manifest CSV and the JSON's inputs)."""
+    folder = (
+        pl.when(pl.col("path").str.contains("/"))
+        .then(pl.col("path").str.replace(r"/[^/]*$", ""))
+        .otherwise(pl.lit("."))
+    )
+    per = (
+        inputs.with_columns(folder.alias("folder"))
+        .group_by("folder")
+        .agg(
+            pl.len().alias("files"),
+            pl.col("format").unique().sort().str.join(", ").alias("formats"),
+            pl.col("records").sum(),
+            pl.col("unparsed").sum(),
+            pl.col("lines").sum(),
+        )
+        .sort("folder")
+    )
+    return per.to_dicts()
+
+
+def render(
+    frames: Frames,
+    summary: Summary,
+    found: list[Finding],
+    *,
+    version: str,
+    command: str | None = None,
+) -> str:
     inputs = frames.inputs.sort("path")
+    worst = next((f for f in found if f.severity in ("critical", "high", "medium")), None)
     return _ENV.get_template("postmortem.md.j2").render(
+        impact=impact(worst, summary),
+        command=command,
+        folders=folders(inputs),
         findings=[f.as_json() for f in found],
-        worst=next(
-            (f.as_json() for f in found if f.severity in ("critical", "high", "medium")), None
-        ),
+        worst=worst.as_json() if worst else None,
         by_severity={s: sum(f.severity == s for f in found) for s in SEVERITIES},
         articles=articles(),
         # The server the KB articles were written for: another server's finding cites
@@ -147,8 +204,6 @@ def render(frames: Frames, summary: Summary, found: list[Finding], *, version: s
         article_server=load("servers")["name"][ARTICLE_PLATFORM],
         moments=moments(frames, found),
         summary=summary,
-        inputs=inputs.head(MAX_INPUTS).to_dicts(),
-        inputs_total=inputs.height,
         evidence_rows=EVIDENCE_ROWS,
         assumptions=frames.assumptions.to_dicts(),
         domains=frames.domains.sort("domain").to_dicts(),
