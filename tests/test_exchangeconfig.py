@@ -8,11 +8,17 @@ import shutil
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
-from forensics.ingest import ingest
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import extract
+from forensics.ingest import ingest, read_evidence
 from forensics.readers.registry import sniff
 from forensics.rules import evaluate
 from forensics.rules.context import allowlists
+from grammars import exchangeconfig as g
 from tests.conftest import FIXTURES, SAMPLES
 from tests.test_differential import assert_same
 
@@ -141,3 +147,64 @@ def test_the_accepted_domains_beside_the_exchange_story(tmp_path):
     ]
     findings = [f for f in evaluate(frames) if f.rule == "relay-prohibited-local-recipient"]
     assert [f.subject for f in findings] == ["contoso.example"]
+
+
+FRAGMENTS = [
+    "RemoteIPRanges",
+    " : ",
+    ":",
+    "{",
+    "}",
+    "10.0.0.1-10.0.0.9",
+    ", ",
+    "...",
+    "Name",
+    "DomainType",
+    " Authoritative ",
+    "True",
+    "  ",
+    "NT AUTHORITY\\ANONYMOUS LOGON ",
+    "{ms-Exch-SMTP-Accept-Any-Recipient}",
+    "[PS] C:\\>",
+    "-----",
+    "a.example",
+    " ",
+]
+texts = (
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=10)
+    .map("".join)
+    .filter(lambda s: "\n" not in s and "\r" not in s)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=8))
+def test_twin_and_pyparsing_agree_on_any_text(values):
+    series = pl.Series(values, dtype=pl.String)
+    for grammar in (g.PROPERTY, g.ACCEPTED_ROW, g.PERMISSION_ROW):
+        fast = extract(series, grammar, "fast", fallback=False).drop("error")
+        assert_frame_equal(fast, extract(series, grammar, "exact").drop("error"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(texts, max_size=20))
+def test_reading_any_text_never_raises_and_counts_every_line(lines):
+    item = Evidence(source="ems.txt", path=None, format="exchange-config", text="\n".join(lines))  # type: ignore[arg-type]
+    frames = read_evidence([item])
+    (entry,) = frames.inputs.to_dicts()
+    assert entry["records"] + entry["unparsed"] <= entry["lines"]
+    assert frames.config.height == entry["records"]
+
+
+def test_powershell_output_redirected_to_a_file_is_utf16(tmp_path):
+    # `Get-AcceptedDomain > domains.txt` writes UTF-16LE with a BOM and CRLF.
+    case = FIXTURES.parent / "cases/exchange-config/accepted-domains-and-relay-connector"
+    text = (case / "ems-2024-03-11T0915.txt").read_text().replace("\n", "\r\n")
+    (tmp_path / "domains.txt").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    frames = ingest([tmp_path])
+    (row,) = frames.inputs.select("format", "records", "unparsed", "encoding").iter_rows()
+    assert row == ("exchange-config", 13, 2, "utf-16-le")
+    assert frames.domains.select("domain", "line").rows() == [
+        ("contoso.example", 5),
+        ("fabrikam.example", 6),
+    ]

@@ -7,11 +7,17 @@ from __future__ import annotations
 import shutil
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
-from forensics.ingest import ingest
+from forensics.core.evidence import Evidence
+from forensics.core.lineparse import extract
+from forensics.ingest import ingest, read_evidence
 from forensics.readers.registry import sniff
 from forensics.rules import evaluate
 from forensics.rules.context import allowlists
+from grammars import eximconfig as g
 from tests.conftest import FIXTURES, SAMPLES
 from tests.test_differential import assert_same
 
@@ -110,3 +116,49 @@ def test_the_configuration_beside_the_exim_story(tmp_path):
     ]
     findings = [f for f in evaluate(frames) if f.rule == "relay-prohibited-local-recipient"]
     assert [f.subject for f in findings] == ["contoso.example"]
+
+
+FRAGMENTS = [
+    "domainlist ",
+    "hostlist",
+    " = ",
+    "=",
+    "local_domains",
+    "no_",
+    "not_",
+    "begin ",
+    "acl",
+    " ",
+    "\t",
+    "@",
+    " : ",
+    "\\",
+    "#",
+    ".include",
+    "'",
+    "x_y",
+]
+texts = (
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=10)
+    .map("".join)
+    .filter(lambda s: "\n" not in s and "\r" not in s)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=8))
+def test_twin_and_pyparsing_agree_on_any_text(values):
+    series = pl.Series(values, dtype=pl.String)
+    for grammar in (g.SETTING, g.FLAG, g.BEGIN):
+        fast = extract(series, grammar, "fast", fallback=False).drop("error")
+        assert_frame_equal(fast, extract(series, grammar, "exact").drop("error"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(texts, max_size=20))
+def test_reading_any_text_never_raises_and_counts_every_line(lines):
+    item = Evidence(source="exim.conf", path=None, format="exim-config", text="\n".join(lines))  # type: ignore[arg-type]
+    frames = read_evidence([item])
+    (entry,) = frames.inputs.to_dicts()
+    assert entry["records"] + entry["unparsed"] <= entry["lines"]
+    assert frames.config.height == entry["records"]
