@@ -63,6 +63,7 @@ __all__ = [
     "REMOTE_ERROR_SPLIT",
     "SYNC_ERROR",
     "VERIFY",
+    "VRFY_FAILED",
     "WARNING",
 ]
 
@@ -153,7 +154,8 @@ DELIVERY = compile_grammar(
     pp.Regex(r"=>|->|>>|\*>|\*\*|==|")("flag")
     + pp.Literal(" ")
     # (a routing failure puts its colon straight after the address: "** x@y: ...")
-    + pp.Regex(r"[^ \t<>()]*[^ \t<>():]")("addr")
+    # (">user": a filter's autoreply, logged as a delivery to the one it answers)
+    + pp.Regex(r">?[^ \t<>()]*[^ \t<>():]")("addr")
     + pp.Opt(pp.Literal(" (") + pp.Regex(r"[^)]*")("parent") + pp.Literal(")"))
     + pp.Opt(pp.Literal(" <") + pp.Regex(r"[^>]*")("orig") + pp.Literal(">"))
     + pp.Opt(pp.Literal(" F=<") + pp.Regex(r"[^>]*")("from_addr") + pp.Literal(">"))
@@ -337,6 +339,15 @@ WARNING = compile_grammar(
     + t.ANY_TEXT("why")
     + _END,
 )
+VRFY_FAILED = compile_grammar(
+    "exim-vrfy-failed",
+    pp.Literal("VRFY failed for ")
+    + _SENDER("arg")
+    + pp.Literal(" H=")
+    + _host("")
+    + t.ANY_TEXT("rest")
+    + _END,
+)
 NO_HOST_NAME = compile_grammar(
     "exim-no-host-name",
     pp.Literal("no host name found for IP address ") + pp.Regex(r"[^ \t]+")("ip") + _END,
@@ -373,10 +384,14 @@ KNOWN = compile_grammar(
         r"listen backlog|pid written to|pid [0-9]+: SIGHUP received|removed by |"
         r"original recipients ignored|[^ \t]+: error ignored|TLS session: |"
         r"\[[^\] \t]*\](?::[0-9]+)? SSL verify error|"
+        r"cancelled by timeout_frozen_after|moved from input|"
         # what one host of a delivery said, before the delivery's own line
-        r"H=[^ \t]+ \[[^\] \t]*\](?::[0-9]+)?:? (?:Connection refused|Connection timed "
-        r"out|Network Error|Remote host closed connection|Malformed SMTP reply|SMTP error "
-        r"from remote mail)"
+        r"H=[^ \t]+ \[[^\] \t]*\](?::[0-9]+)?(?:: | (?:Connection refused|Connection "
+        r"timed out|Network Error|Remote host closed connection|Malformed SMTP reply|SMTP "
+        r"error from remote mail))|"
+        # SMTP over a local process's standard input (-bs): a login name, no address
+        r"(?:SMTP connection|SMTP command timeout on connection|no MAIL in SMTP "
+        r"connection) from [A-Za-z][^ \t\[\]()]*(?: |$)"
     )("known")
     + t.ANY_TEXT
     + _END,

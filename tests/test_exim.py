@@ -428,3 +428,23 @@ def test_newer_wordings_are_read(tmp_path):
     (session,) = frames.sessions.iter_rows(named=True)
     assert (session["remote_ip"], session["helo"]) == ("192.0.2.30", "xxxx")
     assert frames.events.filter(frames.events["verb"] == "AUTH").height == 1
+
+
+def test_local_sessions_vrfy_and_autoreplies_are_read_without_a_client(tmp_path):
+    frames = _log(
+        tmp_path,
+        "SMTP connection from root",
+        "VRFY failed for <nobody@contoso.example> H=(test) [192.0.2.40] U=CALLER",
+        "SMTP connection from root D=0.1s closed by QUIT",
+        "1rAbCd-000Abc-AB <= ann@partner.example H=mx.partner.example [198.51.100.20] "
+        "P=esmtp S=100",
+        "1rAbCd-000Abc-AB => bob <bob@contoso.example> R=local_user T=local_delivery",
+        "1rAbCd-000Abc-AB => >ann@partner.example <bob@contoso.example> R=filter T=autoreply",
+    )
+    assert frames.inputs["unparsed"].to_list() == [0]
+    assert frames.sessions.sort("start")["remote_ip"].to_list() == [
+        "192.0.2.40",
+        "198.51.100.20",
+    ]
+    # The autoreply is no second recipient of the partner's message.
+    assert frames.recipients["rcpt"].to_list() == ["bob@contoso.example"]

@@ -65,9 +65,13 @@ def messages(received: pl.DataFrame, delivered: pl.DataFrame) -> list[pl.DataFra
         pl.col("ts").alias("_ats"),
     ).unique("qid", keep="first", maintain_order=True)
     # Each RCPT cites the line that names it: its delivery line, else the arrival.
-    by_line = delivered.select(
-        "qid", "_g", "source", "line", "_rcpt", pl.col("_reply").alias("_text")
-    ).with_columns(pl.lit(0).alias("_from_for"))
+    # A filter's autoreply (">user") is mail the server sent, not a recipient of the
+    # message it answers.
+    by_line = (
+        delivered.filter(~pl.col("addr").str.starts_with(">"))
+        .select("qid", "_g", "source", "line", "_rcpt", pl.col("_reply").alias("_text"))
+        .with_columns(pl.lit(0).alias("_from_for"))
+    )
     listed = (
         received.select("qid", "_g", "source", "line", pl.col("_for").alias("_rcpt"))
         .explode("_rcpt")
