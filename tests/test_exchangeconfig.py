@@ -208,3 +208,17 @@ def test_powershell_output_redirected_to_a_file_is_utf16(tmp_path):
         ("contoso.example", 5),
         ("fabrikam.example", 6),
     ]
+
+
+def test_a_domain_cut_short_by_the_table_is_unparsed(tmp_path):
+    (tmp_path / "domains.txt").write_text(
+        "Name                DomainName          DomainType      Default\n"
+        "----                ----------          ----------      -------\n"
+        "Contoso Worldwi...  contoso-worldwid... Authoritative   True\n"
+        "Fabrikam            fabrikam.example    Authoritative   False\n"
+    )
+    frames = ingest([tmp_path])
+    assert frames.config["new"].to_list() == ["fabrikam.example"]
+    (bad,) = frames.unparsed.select("line", "reason").iter_rows()
+    assert bad == (3, "an accepted domain cut short by the table's width: use | fl")
+    assert frames.domains["domain"].to_list() == ["fabrikam.example"]

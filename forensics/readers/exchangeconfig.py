@@ -191,7 +191,10 @@ def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
         pl.col("value").alias("new"),
         domain_note.alias("note"),
     )
-    tabled = parsed.filter(pl.col("_table") & ~pl.col("_prop")).with_columns(
+    # A table cell PowerShell cut short to fit its column ("contoso-wor...", PowerShell
+    # 7's "contoso-wor…") is not the domain: that row is unparsed.
+    cut_cell = pl.col("ad_domain").str.contains("(?:\\.\\.\\.|\u2026)$")
+    tabled = parsed.filter(pl.col("_table") & ~pl.col("_prop") & ~cut_cell).with_columns(
         (pl.lit("exchange\\AcceptedDomain\\") + pl.col("ad_type")).alias("key"),
         pl.col("ad_domain").alias("new"),
         (pl.lit("Name = ") + pl.col("ad_name") + "; Default = " + pl.col("ad_default")).alias(
@@ -223,6 +226,8 @@ def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
     reason = (
         pl.when(pl.col("_prompt"))
         .then(pl.lit("a shell prompt and the command typed, not its output"))
+        .when(pl.col("_table"))
+        .then(pl.lit("an accepted domain cut short by the table's width: use | fl"))
         .when(pl.col("_prop"))
         .then(
             pl.lit(
