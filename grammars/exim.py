@@ -11,7 +11,7 @@ each field means, from Exim's specification, chapter "Log files"):
   ``1Glsgv-0002wv-00``, 6-6-2 base 62; new, since 4.97, ``10HmaX-000000005vi-0000``,
   6-11-4), then the rest;
 - ARRIVAL: ``<= sender`` (``(=`` a fake reject) with the fields Exim writes after
-  it, in the order it writes them: ``R= H= I= U= Ci= P= L X= CV= DN= A=``;
+  it, in the order it writes them: ``R= H= I= U= Ci= P= L X= CV= DN= SNI= A=``;
 - DELIVERY: ``=> -> >> *> ** ==`` then the address, its parent ``(p)`` and original
   ``<o>``, ``F=<> P=<> R= T=`` and ``defer (errno)``; the rest (``H=host [ip]``,
   ``C="..."``, the error) is the tail, read by HOST_IN_TAIL, CONFIRMATION and
@@ -134,6 +134,7 @@ ARRIVAL = compile_grammar(
     + pp.Opt(pp.Literal(" X=") + pp.Regex(_WORD)("tls"))
     + pp.Opt(pp.Literal(" CV=") + pp.Regex(_WORD))
     + pp.Opt(pp.Literal(" DN=") + pp.Regex(r'"[^"]*"'))
+    + pp.Opt(pp.Literal(" SNI=") + pp.Regex(_WORD))
     + pp.Opt(
         pp.Literal(" A=")
         + pp.Regex(r"[^ \t:]+")("authenticator")

@@ -448,3 +448,24 @@ def test_local_sessions_vrfy_and_autoreplies_are_read_without_a_client(tmp_path)
     ]
     # The autoreply is no second recipient of the partner's message.
     assert frames.recipients["rcpt"].to_list() == ["bob@contoso.example"]
+
+
+def test_an_arrival_with_every_field_keeps_its_login(tmp_path):
+    frames = _log(
+        tmp_path,
+        "1rAbCd-000Abc-AB <= ann@contoso.example H=ws1.contoso.example (ws1) "
+        "[192.168.10.5]:50001 I=[192.168.10.1]:587 Ci=30416 P=esmtpsa L. "
+        'X=TLS1.3:TLS_AES_256_GCM_SHA384:256* CV=yes DN="/CN=ws1, O=Contoso" '
+        "SNI=mail.contoso.example A=dovecot_plain:ann@contoso.example K S=1200 M8S=8 "
+        'RT=0.004s id=1@ws1 T="a \\"quoted\\" subject for you" from <ann@contoso.example> '
+        "for jon@far.example kim@far.example",
+    )
+    (session,) = frames.sessions.iter_rows(named=True)
+    assert (session["auth_user"], session["remote_host"], session["helo"]) == (
+        "ann@contoso.example",
+        "ws1.contoso.example",
+        "ws1",
+    )
+    # The recipients after "for", not the "for" of the subject.
+    assert frames.recipients["rcpt"].to_list() == ["jon@far.example", "kim@far.example"]
+    assert frames.recipients["text"].to_list() == ["queued as 1rAbCd-000Abc-AB"] * 2
