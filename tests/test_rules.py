@@ -488,3 +488,20 @@ def test_confidence_counts_only_the_evidence_the_server_can_show():
     assert for_platform(full, "ims").confidence == full.confidence
     half = {key: key in {"restart"} for key in everything}
     assert for_platform(finding(half), "postfix").confidence > finding(half).confidence
+
+
+def test_an_unsure_finding_is_at_most_medium_and_says_why():
+    import dataclasses
+
+    from forensics.core.findings import tempered
+
+    from tests.conftest import SAMPLES
+
+    frames = ingest([SAMPLES / "q256856-relay-prohibited-local"])
+    (sure,) = [f for f in evaluate(frames) if f.severity == "critical"]
+    assert tempered(sure) == sure  # sure enough: unchanged
+    unsure = dataclasses.replace(sure, confidence=0.3)
+    lowered = tempered(unsure)
+    assert lowered.severity == "medium"
+    assert lowered.lacked[-1].startswith("confidence 0.30 below 0.50")
+    assert tempered(dataclasses.replace(unsure, severity="low")).severity == "low"

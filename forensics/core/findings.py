@@ -210,6 +210,19 @@ def _score(meta: dict[str, Any], weight: float) -> float:
     return round(min(float(meta["base"]) + weight, 0.99), 2)
 
 
+def tempered(finding: Finding) -> Finding:
+    """``finding`` at most of medium severity when its confidence is below the policy's
+    ``sure_enough`` (rules.toml [policy]), saying so in what it lacked."""
+    sure = float(load("rules")["policy"]["sure_enough"])
+    if finding.severity not in ("critical", "high") or finding.confidence >= sure:
+        return finding
+    said = (
+        f"confidence {finding.confidence:.2f} below {sure:.2f}: {finding.severity} lowered to "
+        "medium until more of the evidence above is at hand"
+    )
+    return replace(finding, severity="medium", lacked=[*finding.lacked, said])
+
+
 def severity(rule: str, metrics: dict[str, float]) -> str:
     for entry in rule_meta(rule)["severity"]:
         if all(metrics.get(name, 0) >= minimum for name, minimum in entry.get("when", {}).items()):

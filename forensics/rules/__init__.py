@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from forensics.core.findings import Finding, for_platform, platform_of
+from forensics.core.findings import Finding, for_platform, platform_of, tempered
 from forensics.core.frames import Frames
 from forensics.rules import (
     allowed_client_refused,
@@ -52,6 +52,7 @@ def evaluate(
     # What to do depends on the server the evidence comes from, whatever the rule.
     formats = dict(frames.inputs.select("path", "format").iter_rows())
     found = [
-        for_platform(f, platform_of([e["source"] for e in f.evidence], formats)) for f in found
+        tempered(for_platform(f, platform_of([e["source"] for e in f.evidence], formats)))
+        for f in found
     ]
     return sorted(found, key=Finding.sort_key)
