@@ -494,7 +494,6 @@ def test_an_unsure_finding_is_at_most_medium_and_says_why():
     import dataclasses
 
     from forensics.core.findings import tempered
-
     from tests.conftest import SAMPLES
 
     frames = ingest([SAMPLES / "q256856-relay-prohibited-local"])
