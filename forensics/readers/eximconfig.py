@@ -6,7 +6,8 @@ One row per main option or named list set: key ``exim\\<name>``
 Exim 3's ``local_domains = ...``), the value as written as ``new`` (a value
 continued with a trailing backslash joined, as Exim joins it; the single quotes of
 Debian's ``dc_*='...'`` off), the kind of a named list (``domainlist``) as
-``note``. A boolean printed as ``name`` or ``no_name`` is ``true`` or ``false``.
+``note``. A boolean printed as ``name``, ``no_name`` or ``not_name`` is ``true`` or
+``false``.
 The hosts allowed to relay (``relay_from_hosts``, Debian's ``dc_relay_nets``) have
 ``relay allowed from: <value>`` as ``note``. Comments and blank lines are read and
 are not records; lines of the other sections (after ``begin acl``, ``begin
