@@ -6,11 +6,11 @@ import datetime as dt
 import gc
 import os
 import shlex
-import stat
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
@@ -33,8 +33,10 @@ from forensics.core.findings import SEVERITIES, at_least
 from forensics.core.frames import Frames
 from forensics.core.lineparse import ENGINES
 from forensics.core.printable import printable
+from forensics.core.progress import SILENT, Bar, Progress
 from forensics.core.timeparse import DATE_ORDERS
 from forensics.derive import servers, window
+from forensics.fleet import EXTRA, bytes_below, fleet_of, parse_fleet
 from forensics.ingest import frames_from, ingest
 from forensics.knowledge import load
 from forensics.readers import registry
@@ -88,6 +90,7 @@ class _Cli(click.Group):
 
 def _echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
     """Print a line; evidence text in it cannot drive the terminal (core.printable)."""
+    _pause()
     click.echo(printable(message), err=err, nl=nl)
 
 
@@ -180,8 +183,8 @@ def _reading_options(func: Any) -> Any:
     )(func)
 
 
-# A progress bar only where a person watches (stderr a terminal) and the input is
-# large enough for the wait to be noticed.
+# A progress display only where a person watches (stderr a terminal, no -q) and the
+# input is large enough for the wait to be noticed.
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
 
 
@@ -189,50 +192,92 @@ def _stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def _bytes_below(paths: tuple[Path, ...]) -> int:
-    """The size of the regular files under ``paths`` (a cheap walk: stat, no reads)."""
-    total = 0
-    for path in paths:
-        if path.is_file():
-            total += path.stat().st_size
-            continue
-        for folder, _dirs, files in os.walk(path):
-            for name in files:
-                try:
-                    st = os.lstat(os.path.join(folder, name))
-                except OSError:
-                    continue
-                total += st.st_size if stat.S_ISREG(st.st_mode) else 0
-    return total
+def _progress(quiet: bool, paths: tuple[Path, ...] | None = None) -> Progress:
+    """The command's progress display, made at its first stage: every stage on stderr
+    (forensics.core.progress.Bar) when a person watches (stderr a terminal, no -q) and
+    the input under ``paths`` is large enough to wait for; silent otherwise. Later
+    stages of the command get the same one, whatever they pass."""
+    ctx = click.get_current_context()
+    if "progress" not in ctx.meta:
+        shown: Progress = SILENT
+        if not quiet and _stderr_is_terminal():
+            total = bytes_below(paths) if paths is not None else None
+            if total is None or total >= PROGRESS_FROM_BYTES:
+                from rich.console import Console
+
+                totals = {"reading": float(total)} if total else None
+                bar = Bar(Console(file=sys.stderr, force_terminal=True), totals)
+                ctx.call_on_close(bar.close)
+                shown = bar
+        ctx.meta["progress"] = shown
+    told: Progress = ctx.meta["progress"]
+    return told
 
 
-def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frames:
-    try:
-        total = _bytes_below(paths) if not quiet and _stderr_is_terminal() else 0
-        if total >= PROGRESS_FROM_BYTES:
-            with click.progressbar(
-                length=total, label="Reading evidence", file=sys.stderr, show_pos=False
-            ) as bar:
-                frames = ingest(paths, progress=bar.update, **options)
-        else:
-            frames = ingest(paths, **options)
-    except NoInputError as exc:
-        raise InputError(f"{exc}; check the path") from exc
-    summary = summarize(frames)
-    for path, why in summary.skipped[:MAX_SKIP_LINES]:
-        _echo(f"skipped: {path}: {why}", err=True)
-    for row in frames.unparsed.head(MAX_WARNINGS).iter_rows(named=True):
-        _echo(f"warning: {row['source']}:{row['line']}: {row['reason']}", err=True)
-    if frames.unparsed.height > MAX_WARNINGS:
-        more = frames.unparsed.height - MAX_WARNINGS
+def _told() -> Progress:
+    """The display the command made, or silence (a command that made none)."""
+    ctx = click.get_current_context(silent=True)
+    told: Progress = ctx.meta.get("progress", SILENT) if ctx is not None else SILENT
+    return told
+
+
+def _pause() -> None:
+    """Clear the progress display before a line is printed (the next stage shows it)."""
+    told = _told()
+    if isinstance(told, Bar):
+        told.pause()
+
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+def _stage(
+    stage: str, quiet: bool, run: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """``run(*args, **kwargs)`` as the one step of ``stage``."""
+    told = _progress(quiet)
+    told.begin(stage, 1)
+    done = run(*args, **kwargs)
+    told.advance(stage)
+    told.end(stage)
+    return done
+
+
+def _warn_unread(
+    skipped: list[tuple[str, str]],
+    warnings: list[tuple[str, int | None, str]],
+    unparsed: int,
+    prefix: str = "",
+) -> None:
+    """The files skipped and the first lines not read, on stderr."""
+    for path, why in skipped[:MAX_SKIP_LINES]:
+        _echo(f"skipped: {prefix}{path}: {why}", err=True)
+    for source, line, reason in warnings[:MAX_WARNINGS]:
+        _echo(f"warning: {prefix}{source}:{line}: {reason}", err=True)
+    if unparsed > MAX_WARNINGS:
+        more = unparsed - MAX_WARNINGS
         _echo(
             f"warning: ... and {more:,} more lines not read "
             "(parse writes them all to unparsed.parquet)",
             err=True,
         )
-    if len(summary.skipped) > MAX_SKIP_LINES:
-        more = len(summary.skipped) - MAX_SKIP_LINES
+    if len(skipped) > MAX_SKIP_LINES:
+        more = len(skipped) - MAX_SKIP_LINES
         _echo(f"skipped: ... and {more} more files (all are in the inputs table)", err=True)
+
+
+def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frames:
+    try:
+        frames = ingest(paths, progress=_progress(quiet, paths), **options)
+    except NoInputError as exc:
+        raise InputError(f"{exc}; check the path") from exc
+    summary = summarize(frames)
+    warnings = [
+        (row["source"], row["line"], row["reason"])
+        for row in frames.unparsed.head(MAX_WARNINGS).iter_rows(named=True)
+    ]
+    _warn_unread(summary.skipped, warnings, frames.unparsed.height)
     several = servers.servers(frames.inputs)
     if len(several) > 1:
         named = ", ".join(f"{host}: {findings.plural(n, 'file')}" for host, n in several[:5])
@@ -272,15 +317,33 @@ def _echo_summary(summary: Summary, *, err: bool = False) -> None:
     "--dataset",
     is_flag=True,
     help="Write a hive-partitioned dataset (by host and day) that parse runs on other "
-    "machines can add to, and that analyze reads as a whole.",
+    "machines can add to, and that analyze reads as a whole. Each PATH is one host, "
+    "named after its folder.",
 )
 @click.option(
     "--host",
     metavar="NAME",
-    help="With --dataset: the host partition (default: the name of the first PATH).",
+    help="With --dataset and one PATH: the host partition (default: the PATH's folder name; "
+    "with several PATHs each is its own host, named after its folder).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --dataset: parse on the Dask distributed cluster whose scheduler is at "
+    "ADDRESS (tcp://host:8786), one task per PATH (host); the PATHs and --out must be "
+    f"at the same place on every worker. Needs {EXTRA}.",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress display and no summary; only what was written."
 )
 def parse(
-    paths: tuple[Path, ...], out: Path, dataset: bool, host: str | None, **options: Any
+    paths: tuple[Path, ...],
+    out: Path,
+    dataset: bool,
+    host: str | None,
+    scheduler: str | None,
+    quiet: bool,
+    **options: Any,
 ) -> None:
     """Read the evidence into tables (Parquet), one file per frame.
 
@@ -288,29 +351,92 @@ def parse(
     Example:
       smtp-forensics parse evidence/ --out frames/
       python -c "import polars as pl; print(pl.read_parquet('frames/sessions.parquet'))"
-      smtp-forensics parse logs/mx1/ --out dataset/ --dataset    (one run per server)
+      smtp-forensics parse logs/mx1/ --out dataset/ --dataset    (host mx1)
+      smtp-forensics parse mx1/ mx2/ mx3/ --out dataset/ --dataset    (three hosts)
+      smtp-forensics parse mx1/ mx2/ --out dataset/ --dataset --scheduler tcp://head:8786
 
     Writes events, sessions, recipients, inputs (every file with its SHA-256) and
     unparsed (every line that could not be read, with file and line number).
     """
     outputs.guard([("--out", out)], paths)
-    frames = _read(paths, **options)
+    if scheduler and not dataset:
+        raise UsageError(
+            "--scheduler: a cluster writes a dataset; add --dataset (and an --out the "
+            "workers share)"
+        )
+    if dataset:
+        _parse_fleet(paths, out, host, scheduler, quiet, options)
+        return
+    frames = _read(paths, quiet=quiet, **options)
     try:
-        if dataset:
-            written = fleet.write(frames, out, host or paths[0].resolve().name)
-        else:
-            written = frames.write_parquet(out)
+        written = frames.write_parquet(out)
     except OSError as exc:
         raise OutputError(
             f"cannot write frames to {out}: {exc.strerror or exc}; choose another --out"
         ) from exc
-    _echo_summary(summarize(frames))
-    if dataset:
-        _echo(f"wrote {len(written)} files into the dataset {out}")
-        return
+    if not quiet:
+        _echo_summary(summarize(frames))
     for path in written:
         rows = getattr(frames, path.stem).height
         _echo(f"wrote {path} ({rows:,} rows)")
+
+
+def _parse_fleet(
+    paths: tuple[Path, ...],
+    out: Path,
+    host: str | None,
+    scheduler: str | None,
+    quiet: bool,
+    options: dict[str, Any],
+) -> None:
+    """parse --dataset: each PATH one host, here or on the cluster (forensics.fleet)."""
+    members = fleet_of(paths, host)
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise InputError(f"{path}: no such file or directory; check the path")
+    try:
+        done = parse_fleet(
+            members, out, options, scheduler=scheduler, progress=_progress(quiet, paths)
+        )
+    except NoInputError as exc:
+        raise InputError(f"{exc}; check the path") from exc
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the dataset to {out}: {exc.strerror or exc}; choose another --out"
+        ) from exc
+    several = len(done) > 1
+    for one in done:
+        prefix = f"{one.host}/" if several else ""
+        _warn_unread(one.summary.skipped, one.warnings, one.unparsed, prefix)
+        if len(one.servers) > 1:
+            named = ", ".join(f"{name}: {findings.plural(n, 'file')}" for name, n in one.servers)
+            _echo(
+                f"warning: host {one.host} holds the logs of {len(one.servers)} servers "
+                f"({named}), written as one host; give each server its own PATH (folder) "
+                "to keep their stories apart",
+                err=True,
+            )
+    empty = [one for one in done if not one.written]
+    if empty and not several:
+        raise InputError(
+            f"nothing readable in {paths[0]}: {findings.plural(empty[0].summary.files, 'file')}, "
+            "none in a format this tool reads; run 'smtp-forensics formats' to see which "
+            "formats are"
+        )
+    if not quiet:
+        for one in done:
+            if several:
+                _echo(f"host {one.host}:")
+            _echo_summary(one.summary)
+    files = sum(len(one.written) for one in done)
+    hosts = f" ({findings.plural(len(done) - len(empty), 'host')})" if several else ""
+    _echo(f"wrote {files} files into the dataset {out}{hosts}")
+    if empty:
+        raise InputError(
+            f"nothing readable for host {', '.join(one.host for one in empty)} (not written): "
+            "none of its files is in a format this tool reads; run 'smtp-forensics formats' "
+            "to see which formats are"
+        )
 
 
 @cli.command()
@@ -483,8 +609,9 @@ def analyze(
 
     gc.freeze()  # likewise the report stack, loaded just now
     summary = summarize(frames)
-    found = rules.evaluate(frames, since=since, until=until)
+    found = _stage("rules", quiet, rules.evaluate, frames, since=since, until=until)
     to_stderr = json_out == "-"
+    _told().begin("report", len({output, markdown_out, timesketch_out, json_out} - {None, "-"}))
     if output is not None:
         _write_text(output, html.render(frames, summary, found, version=__version__), "-o")
     if markdown_out:
@@ -506,6 +633,7 @@ def analyze(
             findings_json.document(frames, found, version=__version__, since=since, until=until)
         )
         if to_stderr:
+            _pause()
             click.echo(text, nl=False)  # the JSON document: json.py made it safe
         else:
             _write_text(Path(json_out), text, "--json")
@@ -580,6 +708,7 @@ def _echo_written(
 def _write_text(path: Path, text: str, option: str) -> None:
     try:
         outputs.write_text(path, text)
+        _told().advance("report")
     except OSError as exc:
         raise OutputError(
             f"cannot write {path}: {exc.strerror or exc}; choose another place with {option}"

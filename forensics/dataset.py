@@ -3,7 +3,9 @@ in parallel elsewhere (one ``parse`` per server or per day, on as many machines 
 there are) and analysed together.
 
 Layout: ``DIR/<frame>/host=<host>/day=<YYYY-MM-DD>/part-<host>.parquet`` for the
-frames with a time, ``DIR/<frame>/host=<host>/part-<host>.parquet`` for the others.
+frames with a time (``day=undated`` for rows without one, and for a host's frame
+that has no rows, which keeps its schema), ``DIR/<frame>/host=<host>/part-<host>.parquet``
+for the others.
 ``host`` names one ``parse`` run's evidence (by default the name of the folder it
 read); every ``source`` and input ``path`` is prefixed with it, so that files of the
 same name from two servers stay apart. polars, DuckDB and Spark read the folder of
@@ -80,14 +82,21 @@ def write(found: Frames, out: Path, host: str) -> list[Path]:
     """Write ``found`` into the dataset at ``out`` as host ``host``, replacing what an
     earlier run of the same host wrote. The new partitions are written beside the
     dataset first and swapped in by renames, with Ctrl-C held off while they run: an
-    interrupted run leaves the host's old partitions or its new ones, whole."""
+    interrupted run leaves the host's old partitions or its new ones, whole. Runs
+    for different hosts may write at the same time (threads, processes, a cluster's
+    workers): each touches only its own ``host=`` folders and its own staging folder;
+    two runs of the same host at once are not supported."""
     host = host_name(host)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{host}-", dir=out))
     try:
         staged = _write_host(found, staging, host)
         _swap_in(staging, out, host, list(found.as_dict()))
-        (out / MARKER).write_text(json.dumps({"schema": SCHEMA}) + "\n", encoding="utf-8")
+        # Hosts written at the same time (a cluster's workers) each rename a whole
+        # marker into place: a reader never finds it empty.
+        marker = staging / MARKER
+        marker.write_text(json.dumps({"schema": SCHEMA}) + "\n", encoding="utf-8")
+        marker.replace(out / MARKER)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [out / p.relative_to(staging) for p in staged]
@@ -132,9 +141,10 @@ def _write_host(found: Frames, out: Path, host: str) -> list[Path]:
                 path = folder / f"part-{host}.parquet"
                 part.drop("_day").write_parquet(path)
                 written.append(path)
-            if frame.height == 0:  # the schema still travels
-                base.mkdir(parents=True, exist_ok=True)
-                path = base / f"part-{host}.parquet"
+            if frame.height == 0:  # the schema still travels, as deep as the rows go
+                # (a hive reader takes every host's folder of a frame as one table)
+                (base / "day=undated").mkdir(parents=True, exist_ok=True)
+                path = base / "day=undated" / f"part-{host}.parquet"
                 frame.write_parquet(path)
                 written.append(path)
         else:

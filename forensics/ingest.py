@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from forensics.core import frames
 from forensics.core.evidence import Evidence, NoInputError
 from forensics.core.frames import Frames
 from forensics.core.lineparse import Engine
+from forensics.core.progress import DERIVING_STEPS, SILENT, Progress
 from forensics.core.timeparse import DateOrder
 from forensics.derive import assumptions, localdomains, paths, servers, sessions, submission
 from forensics.readers import registry, tracking
@@ -57,12 +58,15 @@ class _Read:
     recipients: pl.DataFrame | None = None
 
 
-def _read(reader: Reader, items: list[Evidence], options: ReadOptions) -> _Read:
+def _read(
+    reader: Reader, items: list[Evidence], options: ReadOptions, progress: Progress = SILENT
+) -> _Read:
     reading = reader.read(items, options)
     done = _Read(reading)
     events = reading.frames.get("events")
     if events is not None:
         done.sessions, done.recipients = sessions.build(events)
+    progress.advance("parsing")
     return done
 
 
@@ -70,7 +74,7 @@ def _batches(
     items: Iterable[Evidence],
     options: ReadOptions,
     worker: ThreadPoolExecutor,
-    progress: Callable[[int], None] | None,
+    progress: Progress,
 ) -> tuple[list[Evidence], dict[int, list[Future[_Read]]]]:
     """Take in what discovery finds; the files of readers that read files one batch
     at a time are parsed on ``worker`` while discovery goes on (polars runs without
@@ -81,8 +85,7 @@ def _batches(
     position = {f.name: i for i, r in enumerate(registry.READERS) for f in r.formats}
     for item in items:
         seen.append(item)
-        if progress is not None:
-            progress(item.size)
+        progress.advance("reading", item.size)
         at = position.get(item.format)
         if at is None:
             continue
@@ -93,13 +96,15 @@ def _batches(
         batch.append(item)
         size += (item.text or "").count("\n")
         if size >= reader.batch_lines:
-            futures.setdefault(at, []).append(worker.submit(_read, reader, batch, options))
+            futures.setdefault(at, []).append(
+                worker.submit(_read, reader, batch, options, progress)
+            )
             batch, size = [], 0
         pending[at] = (batch, size)
     for at, (batch, _) in pending.items():
         if batch:
             futures.setdefault(at, []).append(
-                worker.submit(_read, registry.READERS[at], batch, options)
+                worker.submit(_read, registry.READERS[at], batch, options, progress)
             )
     return seen, futures
 
@@ -127,14 +132,27 @@ def read_evidence(
     engine: Engine = "fast",
     local_domains: Iterable[str] = (),
     year: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Frames:
     """Evidence (a list, or discovery still under way) -> frames. ``year``: the year
     of the first line of yearless syslog files (default: from the files' times).
-    ``progress`` is told the size of every file as it has been read."""
+    ``progress`` is told of the stages: reading (the size of every file as it has
+    been read), parsing (one per reading: a reader's files, or a batch of them) and
+    deriving (its steps once every reader is done)."""
+    told = progress or SILENT
     options = ReadOptions(date_order=date_order, engine=engine, year=year)
+    told.begin("reading")
+    told.begin("parsing")
     with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="parse") as worker:
-        seen, futures = _batches(items, options, worker, progress)
+        seen, futures = _batches(items, options, worker, told)
+        told.end("reading")
+        formats = {item.format for item in seen}
+        readings = sum(map(len, futures.values())) + sum(
+            1
+            for r in registry.READERS
+            if r.batch_lines is None and formats & {f.name for f in r.formats}
+        )
+        told.begin("parsing", readings)
         batched = {at: [f.result() for f in fs] for at, fs in futures.items()}
     done: list[_Read] = []
     for at, reader in enumerate(registry.READERS):
@@ -144,19 +162,25 @@ def read_evidence(
         names = {f.name for f in reader.formats}
         chosen = [item for item in seen if item.format in names]
         if chosen:
-            done.append(_read(reader, chosen, options))
+            done.append(_read(reader, chosen, options, told))
+    told.end("parsing")
+    told.begin("deriving", DERIVING_STEPS)
     out = _assemble(done)
     stats: dict[str, FileCounts] = {}
     for one in done:
         stats.update(one.reading.counts)
+    told.advance("deriving")
     out.recipients = submission.mark(out.recipients, out.sessions, out.events)
+    told.advance("deriving")
     out.domains = localdomains.find(
         local_domains, out.directory, out.sessions, out.recipients, out.events, out.config
     )
     out.recipients = localdomains.mark(out.recipients, out.domains)
+    told.advance("deriving")
     out.tracking, out.paths, clock = paths.build(
         out.tracking, out.recipients, out.ndrs, out.domains
     )
+    told.advance("deriving")
     tracking_formats = {f.name for f in tracking.READER.formats}
     for item in seen:
         if item.format in tracking_formats:
@@ -176,6 +200,8 @@ def read_evidence(
         ),
         out.sessions,
     )
+    told.advance("deriving")
+    told.end("deriving")
     return out
 
 
@@ -208,13 +234,14 @@ def ingest(
     directories: Iterable[str | Path] = (),
     changelogs: Iterable[str | Path] = (),
     year: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     follow_links: bool = False,
 ) -> Frames:
     """Paths -> frames. ``directories`` and ``changelogs`` are files read as that
     format whatever their content looks like (and not a second time if they also
     lie under ``paths``). ``follow_links``: folder links out of the paths are
-    followed too (each file reached so says so). Raises
+    followed too (each file reached so says so). ``progress`` is told of every
+    stage (:mod:`forensics.core.progress`). Raises
     :class:`forensics.core.evidence.NoInputError` for a missing path (before anything
     is read)."""
     named = [(Path(p), "directory") for p in directories] + [

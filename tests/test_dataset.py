@@ -84,3 +84,57 @@ def test_one_host_of_a_fleet_dataset_is_analysed_alone(tmp_path):
         cli, ["analyze", str(dataset), "--host", "nope", "-o", str(tmp_path / "r.html")]
     )
     assert result.exit_code == 2 and "not in" in result.output
+
+
+def _files(root) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.parquet"))
+
+
+def test_each_path_is_its_own_host_as_if_parsed_alone(tmp_path):
+    from polars.testing import assert_frame_equal
+
+    folders = [SAMPLES / "postfix-relay-after-change", SAMPLES / "q243045-relay-after-change"]
+    together, alone = tmp_path / "together", tmp_path / "alone"
+    result = CliRunner().invoke(
+        cli, ["parse", *map(str, folders), "--out", str(together), "--dataset"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "(2 hosts)" in result.output
+    assert all(f"host {f.name}:" in result.output for f in folders)
+    for folder in folders:
+        _parse(folder, alone)
+    assert fleet.hosts(together) == sorted(f.name for f in folders)
+    assert _files(together) == _files(alone)
+    for name in _files(together):
+        assert_frame_equal(pl.read_parquet(together / name), pl.read_parquet(alone / name))
+
+
+def test_a_fleet_names_its_hosts_once_each(tmp_path):
+    twice = [tmp_path / "a" / "logs", tmp_path / "b" / "logs"]
+    for folder in twice:
+        folder.mkdir(parents=True)
+        (folder / "mail.log").write_text("x\n")
+    result = CliRunner().invoke(
+        cli, ["parse", *map(str, twice), "--out", str(tmp_path / "d"), "--dataset"]
+    )
+    assert result.exit_code == 2 and "would both be host logs" in result.output
+    folders = [SAMPLES / "healthy-baseline", SAMPLES / "postfix-relay-after-change"]
+    args = ["parse", *map(str, folders), "--out", str(tmp_path / "d"), "--dataset"]
+    result = CliRunner().invoke(cli, [*args, "--host", "mx1"])
+    assert result.exit_code == 2 and "--host mx1: names one host" in result.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_host_with_nothing_readable_is_not_written_and_fails_the_run(tmp_path):
+    empty = tmp_path / "mx9"
+    empty.mkdir()
+    (empty / "notes.bin").write_bytes(b"\x00\x01\x02" * 100)
+    good = SAMPLES / "postfix-relay-after-change"
+    out = tmp_path / "d"
+    result = CliRunner().invoke(
+        cli, ["parse", str(good), str(empty), "--out", str(out), "--dataset"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "nothing readable for host mx9 (not written)" in result.output
+    assert "(1 host)" in result.output
+    assert fleet.hosts(out) == [good.name]
