@@ -1,6 +1,7 @@
 # Two entry points, both self-contained on a machine with Python >= 3.11 and pip:
 #   make demo   install into .venv and analyse each bundled sample_logs/ scenario into reports/
-#   make test   install into .venv with the test extra, lint, and run the whole suite
+#   make test   install into .venv with the test and distributed extras, lint, and run
+#               the whole suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,8 +12,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The distributed extra too: the --scheduler tests run a LocalCluster (no skip in CI).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,distributed]'
 	touch $@
 
 # One evidence set per incident: each folder is its own server and story.
