@@ -6,6 +6,7 @@ The syslog reader (grammars/syslog.py) reads every line's header: Exim's own sta
 through syslog. These grammars read what follows (docs/formats/exim.md says what
 each field means, from Exim's specification, chapter "Log files"):
 
+- PART: the parts of an entry syslog split (``[1/5] ...``), joined before anything;
 - LEAD: what may still open a message (Exim's stamp, syslog-ng's ``host exim[pid]:``
   and ``[pid]`` where the header reader left them), then the message id (old
   ``1Glsgv-0002wv-00``, 6-6-2 base 62; new, since 4.97, ``10HmaX-000000005vi-0000``,
@@ -55,6 +56,7 @@ __all__ = [
     "NO_HOST_ADDRESS",
     "NO_HOST_NAME",
     "NO_MAIL",
+    "PART",
     "PROTOCOL_ERROR",
     "REJECT",
     "REJECTED_FROM",
@@ -74,6 +76,19 @@ _WORD = r"[^ \t]+"
 MESSAGE_ID = r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}"
 _STAMP = pp.Regex(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?: [+\-][0-9]{4})?"
+)
+# Through syslog Exim splits an entry longer than 870 characters, and at each newline
+# (the headers under a reject-log entry), into parts marked "[n/m] " ("[n\\m] " where
+# it split at a newline); the text of a part follows the mark's space unchanged.
+PART = compile_grammar(
+    "exim-part",
+    pp.Literal("[")
+    + pp.Regex(r"[0-9]+")("part")
+    + pp.Regex(r"[/\\]")("cut")
+    + pp.Regex(r"[0-9]+")("parts")
+    + pp.Literal("] ")
+    + t.ANY_TEXT("content")
+    + _END,
 )
 LEAD = compile_grammar(
     "exim-lead",

@@ -469,3 +469,23 @@ def test_an_arrival_with_every_field_keeps_its_login(tmp_path):
     # The recipients after "for", not the "for" of the subject.
     assert frames.recipients["rcpt"].to_list() == ["jon@far.example", "kim@far.example"]
     assert frames.recipients["text"].to_list() == ["queued as 1rAbCd-000Abc-AB"] * 2
+
+
+def test_an_entry_syslog_split_is_read_as_one_line(tmp_path):
+    (tmp_path / "mail.log").write_text(
+        "Mar 11 09:00:00 mx1 exim[4100]: [1/3] 2024-03-11 09:00:00 H=(probe) "
+        "[203.0.113.9] F=<spam@bad.exa\n"
+        "Mar 11 09:00:00 mx1 exim[4100]: [2/3] mple> rejected RCPT <victim@elsewhere.e\n"
+        "Mar 11 09:00:00 mx1 exim[4100]: [3/3] xample>: relay not permitted\n"
+        "Mar 11 09:00:01 mx1 exim[4100]: [1\\3] 2024-03-11 09:00:01 H=(probe) "
+        "[203.0.113.9] F=<a@bad.example> rejected RCPT <b@far.example>: relay not permitted\n"
+        "Mar 11 09:00:01 mx1 exim[4100]: [2\\3] Envelope-from: <a@bad.example>\n"
+        "Mar 11 09:00:01 mx1 exim[4100]: [3/3] Envelope-to: <b@far.example>\n"
+    )
+    frames = ingest([tmp_path / "mail.log"], year=2024)
+    assert frames.inputs["unparsed"].to_list() == [0]
+    rows = frames.recipients.select("line", "mail_from", "rcpt", "code").rows()
+    assert rows == [
+        (1, "spam@bad.example", "victim@elsewhere.example", 550),
+        (4, "a@bad.example", "b@far.example", 550),
+    ]

@@ -46,8 +46,9 @@ def events(rows: pl.DataFrame, engine: Engine) -> tuple[pl.DataFrame, pl.DataFra
         for p in parts
         if p.height
     ]
-    # A panic log's lines are service events (of type Error), each one read.
-    panics = every.filter(is_panic_log()).select("_g")
+    # A panic log's lines are service events (of type Error), each one read; so is
+    # every later part of an entry syslog split (read with its first).
+    panics = every.filter(is_panic_log() | pl.col("_cont")).select("_g")
     read = pl.concat([_read_lines(every, delivered, engine), _copies(every), panics])
     unknown = unknown_rows(every.join(read, on="_g", how="anti"), UNKNOWN_REASON)
     if not found:

@@ -18,13 +18,50 @@ SESSION_GAP = pl.duration(minutes=5)
 
 def opened(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
     """``rows`` with ``qid`` (the message id, null where the line has none), ``_rest``
-    (the message after it) and ``pid`` (the syslog's, else Exim's ``[pid]``)."""
+    (the message after it), ``pid`` (the syslog's, else Exim's ``[pid]``) and
+    ``_cont`` (a later part of an entry syslog split: read with its first part)."""
+    rows = joined_parts(rows, engine)
     lead = extract(rows["msg"], g.LEAD, engine)
     return rows.with_columns(
         lead["qid"].alias("qid"),
-        lead["rest"].fill_null("").alias("_rest"),
+        pl.when(~pl.col("_cont")).then(lead["rest"]).fill_null("").alias("_rest"),
         pl.coalesce(pl.col("pid"), lead["lpid"], lead["spid"]).alias("pid"),
     )
+
+
+def joined_parts(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
+    r"""The parts of each entry syslog split (``[1/3] ...``, ``[2/3] ...``) joined: the
+    first part's message becomes the entry's first line (its parts up to the first
+    one cut at a newline, ``[n\m]``); the later parts are ``_cont`` (what follows
+    the first line of a reject-log entry is the message's headers). Parts are told
+    apart per process (file family, host, pid) and in line order."""
+    marked = rows.filter(pl.col("msg").str.starts_with("["))
+    found = extract(marked["msg"], g.PART, engine, fallback=False)
+    parts = pl.concat([marked.select("_g", "_fam", "host", "pid"), found], how="horizontal")
+    parts = parts.filter(pl.col("matched"))
+    if parts.height == 0:
+        return rows.with_columns(pl.lit(False).alias("_cont"))
+    process = ["_fam", "host", "pid"]
+    first_part = (pl.col("part") == "1").cast(pl.Int32)
+    parts = parts.sort("_g").with_columns(first_part.cum_sum().over(process).alias("_entry"))
+    entry = [*process, "_entry"]
+    # Which line of the entry a part is on: the newlines cut before it.
+    line_of = (pl.col("cut") == "\\").cast(pl.Int32).cum_sum().shift(1, fill_value=0)
+    parts = parts.with_columns(line_of.over(entry).alias("_line_of"))
+    heads = (
+        parts.filter((pl.col("_entry") > 0) & (pl.col("_line_of") == 0))
+        .group_by(entry, maintain_order=True)
+        .agg(pl.col("_g").first(), pl.col("content").fill_null("").str.join(""))
+        .select("_g", pl.col("content").alias("_joined"))
+    )
+    later = parts.join(heads, on="_g", how="anti").select("_g", pl.lit(True).alias("_c"))
+    rows = rows.join(heads, on="_g", how="left", maintain_order="left").join(
+        later, on="_g", how="left", maintain_order="left"
+    )
+    return rows.with_columns(
+        pl.coalesce("_joined", "msg").alias("msg"),
+        pl.col("_c").fill_null(False).alias("_cont"),
+    ).drop("_joined", "_c")
 
 
 def on(rows: pl.DataFrame, grammar: LineGrammar, engine: Engine) -> pl.DataFrame:
