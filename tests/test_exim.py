@@ -489,3 +489,22 @@ def test_an_entry_syslog_split_is_read_as_one_line(tmp_path):
         (1, "spam@bad.example", "victim@elsewhere.example", 550),
         (4, "a@bad.example", "b@far.example", 550),
     ]
+
+
+def test_ipv6_clients_and_a_refusal_at_the_end_of_data(tmp_path):
+    frames = _log(
+        tmp_path,
+        "H=mail.far.example [2001:db8::25]:41000 F=<a@far.example> rejected RCPT "
+        "<b@elsewhere.example>: relay not permitted",
+        "1rAbCd-000Abc-AB <= ann@contoso.example U=ann P=local S=100",
+        "1rAbCd-000Abc-AB ** jon@far.example R=dnslookup T=remote_smtp "
+        "H=mx.far.example [2001:db8::10]: SMTP error from remote mail server after end of "
+        "data: 550 5.7.1 Message rejected as spam",
+    )
+    inbound = frames.sessions.filter(frames.sessions["direction"] == "inbound")
+    assert inbound["remote_ip"].to_list() == ["2001:db8::25"]
+    out = frames.events.filter(frames.events["direction"] == "outbound")
+    replies = out.filter(out["kind"] == "reply")
+    # The RCPT was taken; the remote refused the data.
+    assert replies["code"].to_list() == [250, 250, 550]
+    assert out.filter(out["kind"] == "command")["verb"].to_list() == ["MAIL", "RCPT", "DATA"]
