@@ -41,3 +41,26 @@ def test_the_directory_outranks_an_inference(tmp_path):
         "gal.csv",
     )
     assert frames.recipients.filter(pl.col("local"))["rcpt"].to_list() == ["a@foreign.example"]
+
+
+def test_configured_lists_give_domains_only():
+    from forensics.derive.localdomains import _list_items
+
+    variables = {"$myhostname": "postfix\\myhostname", "@": "exim\\primary_hostname"}
+    names = {
+        "postfix\\myhostname": "mx.contoso.example",
+        "exim\\primary_hostname": "mail.x.example",
+    }
+    # Postfix: variables, a lookup table (its content is not in the snapshot), an
+    # unknown variable.
+    assert _list_items(
+        "$myhostname, localhost.$mydomain hash:/etc/postfix/d", variables, names
+    ) == ["mx.contoso.example"]
+    # Exim's lists: colons, '@' for the primary host name, and items that are no domain.
+    assert _list_items(
+        "@ : contoso.example : @[] : *.x.example : !y.example", variables, names
+    ) == [
+        "mail.x.example",
+        "contoso.example",
+    ]
+    assert _list_items("a.example:b.example", variables, names) == ["a.example", "b.example"]

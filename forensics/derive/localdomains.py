@@ -24,6 +24,7 @@ Sources, strongest first, each row with the evidence that proved it (file and li
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import polars as pl
@@ -88,15 +89,10 @@ def _configured(config: pl.DataFrame | None) -> pl.DataFrame:
     names = dict(settings.select("key", "new").iter_rows())
     rows = []
     for row in settings.filter(pl.col("key").is_in(table["keys"])).iter_rows(named=True):
-        for token in (row["new"] or "").replace(",", " ").split():
-            value = token
-            for variable, key in table["variables"].items():
-                value = value.replace(variable, names.get(key) or variable)
-            if "$" in value or ":" in value or "/" in value:
-                continue  # a lookup table (hash:/etc/postfix/...) or an unknown variable
+        for value in _list_items(row["new"] or "", table["variables"], names):
             rows.append(
                 {
-                    "domain": value.lower().strip("."),
+                    "domain": value,
                     "origin": "config",
                     "source": row["source"],
                     "line": row["line"],
@@ -104,6 +100,29 @@ def _configured(config: pl.DataFrame | None) -> pl.DataFrame:
                 }
             )
     return pl.DataFrame(rows, schema=frames.DOMAINS) if rows else empty
+
+
+# A domain as a list may name one: labels of letters, digits and hyphens.
+_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$")
+
+
+def _list_items(value: str, variables: dict[str, str], names: dict[str, str | None]) -> list[str]:
+    """The domains a configured list names: items split on commas and blanks (Postfix,
+    Sendmail) and on colons (Exim's lists), variables replaced; lookup tables
+    (``hash:/etc/postfix/...``), unknown variables and what is no domain (Exim's
+    ``@[]``, ``*.example``, ``!example``, ``@mx_any``) left out."""
+    found = []
+    for token in re.split(r"[,\s]+", value):
+        if not token or "/" in token or token.startswith(("hash:", "lmdb:", "ldap:")):
+            continue  # a lookup table: what it holds is not in the snapshot
+        for item in token.split(":"):
+            for variable, key in variables.items():
+                if item == variable or variable.startswith("$"):
+                    item = item.replace(variable, names.get(key) or variable)
+            domain = item.lower().strip(".")
+            if _DOMAIN.match(domain):
+                found.append(domain)
+    return found
 
 
 def _delivered(recipients: pl.DataFrame) -> pl.DataFrame:
