@@ -36,7 +36,7 @@ from forensics.core.printable import printable
 from forensics.core.progress import SILENT, Bar, Progress
 from forensics.core.timeparse import DATE_ORDERS
 from forensics.derive import servers, window
-from forensics.fleet import EXTRA, bytes_below, fleet_of, parse_fleet
+from forensics.fleet import EXTRA, bytes_below, fleet_of, gather, parse_fleet
 from forensics.ingest import frames_from, ingest
 from forensics.knowledge import load
 from forensics.readers import registry
@@ -128,6 +128,15 @@ def cli() -> None:
 
 
 def _reading_options(func: Any) -> Any:
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Read on the Dask distributed cluster whose scheduler is at ADDRESS "
+        "(tcp://host:8786), one task per PATH, each PATH one host (named after its folder); "
+        "the PATHs (and parse's --out) must be at the same place on every worker. parse: "
+        "with --dataset. analyze: the hosts' frames come back and the rules run here; a "
+        f"dataset is read here. Needs {EXTRA}.",
+    )(func)
     func = click.option(
         "--engine",
         type=click.Choice(ENGINES),
@@ -267,9 +276,21 @@ def _warn_unread(
         _echo(f"skipped: ... and {more} more files (all are in the inputs table)", err=True)
 
 
-def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frames:
+def _read(
+    paths: tuple[Path, ...], quiet: bool = False, scheduler: str | None = None, **options: Any
+) -> Frames:
+    """The evidence read: as one server here, or each PATH a host on the cluster at
+    ``scheduler``, combined as a dataset of those hosts is read."""
     try:
-        frames = ingest(paths, progress=_progress(quiet, paths), **options)
+        if scheduler:
+            members = fleet_of(paths)
+            for path in paths:
+                if not path.exists() and not path.is_symlink():
+                    raise NoInputError(f"{path}: no such file or directory")
+            told = _progress(quiet, paths)
+            frames = gather(members, options, scheduler=scheduler, progress=told)
+        else:
+            frames = ingest(paths, progress=_progress(quiet, paths), **options)
     except NoInputError as exc:
         raise InputError(f"{exc}; check the path") from exc
     summary = summarize(frames)
@@ -279,7 +300,7 @@ def _read(paths: tuple[Path, ...], quiet: bool = False, **options: Any) -> Frame
     ]
     _warn_unread(summary.skipped, warnings, frames.unparsed.height)
     several = servers.servers(frames.inputs)
-    if len(several) > 1:
+    if len(several) > 1 and not scheduler:  # a fleet: its hosts are named as such
         named = ", ".join(f"{host}: {findings.plural(n, 'file')}" for host, n in several[:5])
         others = f" and {len(several) - 5} more" if len(several) > 5 else ""
         _echo(
@@ -327,13 +348,6 @@ def _echo_summary(summary: Summary, *, err: bool = False) -> None:
     "with several PATHs each is its own host, named after its folder).",
 )
 @click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="With --dataset: parse on the Dask distributed cluster whose scheduler is at "
-    "ADDRESS (tcp://host:8786), one task per PATH (host); the PATHs and --out must be "
-    f"at the same place on every worker. Needs {EXTRA}.",
-)
-@click.option(
     "-q", "--quiet", is_flag=True, help="No progress display and no summary; only what was written."
 )
 def parse(
@@ -341,8 +355,8 @@ def parse(
     out: Path,
     dataset: bool,
     host: str | None,
-    scheduler: str | None,
     quiet: bool,
+    scheduler: str | None,
     **options: Any,
 ) -> None:
     """Read the evidence into tables (Parquet), one file per frame.
@@ -367,7 +381,7 @@ def parse(
     if dataset:
         _parse_fleet(paths, out, host, scheduler, quiet, options)
         return
-    frames = _read(paths, quiet=quiet, **options)
+    frames = _read(paths, quiet, **options)
     try:
         written = frames.write_parquet(out)
     except OSError as exc:

@@ -21,7 +21,8 @@ import shutil
 import signal
 import tempfile
 import threading
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 
@@ -121,14 +122,15 @@ def _swap_in(staging: Path, out: Path, host: str, names: list[str]) -> None:
             signal.signal(signal.SIGINT, previous)
 
 
-def _write_host(found: Frames, out: Path, host: str) -> list[Path]:
-    """Every frame of ``found`` as host ``host``'s partitions under ``out``."""
-    written = []
+def partitions(found: Frames, host: str) -> Iterator[tuple[str, PurePosixPath, pl.DataFrame]]:
+    """Host ``host``'s partitions of ``found``: (frame, path below the frame's folder,
+    rows), its sources and session ids prefixed with the host. What :func:`write`
+    writes; a cluster's worker hands them back as they are (:func:`combine`)."""
     for name, frame in found.as_dict().items():
         columns = SOURCE_COLUMNS.get(name, ("source",))
         prefixed = [c for c in (*columns, *KEY_COLUMNS) if c in frame.columns]
         frame = frame.with_columns((pl.lit(host + "/") + pl.col(c)).alias(c) for c in prefixed)
-        base = out / name / f"host={host}"
+        base = PurePosixPath(f"host={host}")
         if name in DAY_OF:
             day = pl.col(DAY_OF[name]).dt.strftime("%Y-%m-%d").fill_null("undated")
             for (value,), part in (
@@ -136,22 +138,22 @@ def _write_host(found: Frames, out: Path, host: str) -> list[Path]:
                 .partition_by("_day", as_dict=True, maintain_order=True)
                 .items()
             ):
-                folder = base / f"day={value}"
-                folder.mkdir(parents=True, exist_ok=True)
-                path = folder / f"part-{host}.parquet"
-                part.drop("_day").write_parquet(path)
-                written.append(path)
+                yield name, base / f"day={value}" / f"part-{host}.parquet", part.drop("_day")
             if frame.height == 0:  # the schema still travels, as deep as the rows go
                 # (a hive reader takes every host's folder of a frame as one table)
-                (base / "day=undated").mkdir(parents=True, exist_ok=True)
-                path = base / "day=undated" / f"part-{host}.parquet"
-                frame.write_parquet(path)
-                written.append(path)
+                yield name, base / "day=undated" / f"part-{host}.parquet", frame
         else:
-            base.mkdir(parents=True, exist_ok=True)
-            path = base / f"part-{host}.parquet"
-            frame.write_parquet(path)
-            written.append(path)
+            yield name, base / f"part-{host}.parquet", frame
+
+
+def _write_host(found: Frames, out: Path, host: str) -> list[Path]:
+    """Every frame of ``found`` as host ``host``'s partitions under ``out``."""
+    written = []
+    for name, where, part in partitions(found, host):
+        path = out / name / where
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_parquet(path)
+        written.append(path)
     return written
 
 
@@ -163,16 +165,38 @@ def load(root: Path, only: list[str] | None = None) -> Frames:
     """Every frame of the dataset at ``root``: of the hosts in ``only``, or of all
     hosts together (the rules then see one server: give one host per analysis
     unless the servers share their mail, as the members of one cluster do)."""
-    out = Frames()
     wanted = {f"host={host_name(h)}" for h in only} if only else None
-    for name, schema in frames.ALL.items():
+    tables: dict[str, list[pl.DataFrame]] = {}
+    for name in frames.ALL:
         files = sorted((root / name).rglob("*.parquet")) if (root / name).is_dir() else []
         if wanted is not None:
             files = [f for f in files if wanted & set(f.relative_to(root / name).parts)]
-        if not files:
+        tables[name] = [pl.read_parquet(f) for f in files]
+    return _settle(tables)
+
+
+def combine(parts: Iterable[tuple[str, PurePosixPath, pl.DataFrame]]) -> Frames:
+    """The frames :func:`load` would read, had ``parts`` (of :func:`partitions`, of
+    any hosts) been written into one dataset: the same rows in the same order."""
+    tables: dict[str, list[tuple[PurePosixPath, pl.DataFrame]]] = {}
+    for name, where, part in parts:
+        tables.setdefault(name, []).append((where, part))
+    return _settle(
+        {
+            name: [part for _, part in sorted(found, key=lambda p: p[0])]
+            for name, found in tables.items()
+        }
+    )
+
+
+def _settle(tables: dict[str, list[pl.DataFrame]]) -> Frames:
+    """Each frame's parts, in the order of their paths, as one frame; the local domains
+    of all hosts together."""
+    out = Frames()
+    for name, schema in frames.ALL.items():
+        if not tables.get(name):
             continue
-        parts = [frames.conform(pl.read_parquet(f), schema) for f in files]
-        table = pl.concat(parts)
+        table = pl.concat([frames.conform(part, schema) for part in tables[name]])
         # Sessions and recipients were built before they were written: the rows only
         # need a stable order. The events keep the order they were written in.
         if name != "events":

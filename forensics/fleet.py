@@ -20,13 +20,17 @@ import os
 import stat
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import polars as pl
 
 from forensics import dataset
 from forensics.core.errors import UsageError
+from forensics.core.frames import Frames
 from forensics.core.progress import SILENT, Progress
 from forensics.derive import servers
 from forensics.ingest import ingest
@@ -35,6 +39,7 @@ from forensics.report.summary import Summary, summarize
 if TYPE_CHECKING:
     from distributed import Client
 
+_T = TypeVar("_T")
 EXTRA = "pip install 'smtp-forensics[distributed]'"
 # How long to wait for the scheduler to answer before saying it cannot be reached.
 CONNECT_SECONDS = 10
@@ -112,7 +117,7 @@ def bytes_below(paths: Iterable[str | os.PathLike[str]]) -> int:
 
 
 def parse_host(
-    host: Host, out: str, options: dict[str, Any], progress: Progress | None = None
+    host: Host, options: dict[str, Any], out: str, progress: Progress | None = None
 ) -> Parsed:
     """Read one host's evidence and write it into the dataset at ``out`` as that host.
     Nothing is written when nothing in it is readable. This is the cluster's task."""
@@ -173,12 +178,48 @@ def parse_fleet(
     if scheduler is None:
         done = []
         for host in fleet:
-            done.append(parse_host(host, target, options, _OneHost(told, sizes[host.name])))
+            done.append(parse_host(host, options, target, _OneHost(told, sizes[host.name])))
             told.advance("hosts", sizes[host.name])
     else:
-        done = _on_cluster(fleet, target, _absolute(options), scheduler, told, sizes)
+        done = _run(
+            partial(parse_host, out=target), fleet, _absolute(options), scheduler, told, sizes
+        )
     told.end("hosts")
     return done
+
+
+def host_partitions(
+    host: Host, options: dict[str, Any]
+) -> list[tuple[str, PurePosixPath, pl.DataFrame]]:
+    """One host's evidence read into its dataset partitions, not written (the cluster's
+    task for analyze)."""
+    return list(dataset.partitions(ingest([host.path], **options), host.name))
+
+
+def gather(
+    fleet: Sequence[Host],
+    options: dict[str, Any],
+    *,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> Frames:
+    """Every host of ``fleet`` read (here, or on the cluster at ``scheduler``, a task
+    per host) and combined as :func:`forensics.dataset.load` reads the dataset of those
+    hosts: the same frames, rows and order, without writing it. The hosts' frames come
+    back whole; the rules run on them where this is called."""
+    told = progress or SILENT
+    sizes = {host.name: bytes_below([host.path]) for host in fleet}
+    told.begin("hosts", sum(sizes.values()))
+    parts: list[tuple[str, PurePosixPath, pl.DataFrame]] = []
+    if scheduler is None:
+        for host in fleet:
+            parts += host_partitions(host, options)
+            told.advance("hosts", sizes[host.name])
+    else:
+        for one in _run(host_partitions, fleet, _absolute(options), scheduler, told, sizes):
+            parts += one
+    told.end("hosts")
+    return dataset.combine(parts)
 
 
 def _absolute(options: dict[str, Any]) -> dict[str, Any]:
@@ -217,26 +258,29 @@ def client(scheduler: str) -> Client:
         ) from exc
 
 
-def _on_cluster(
+def _run(
+    task: Callable[[Host, dict[str, Any]], _T],
     fleet: Sequence[Host],
-    out: str,
     options: dict[str, Any],
     scheduler: str,
     progress: Progress,
     sizes: dict[str, int],
-) -> list[Parsed]:
+) -> list[_T]:
+    """``task(host, options)`` for every host on the cluster, the results in the hosts'
+    order; the fleet's bytes advance as each host is done."""
     _require()
     import distributed
 
     run = uuid.uuid4().hex[:8]
     with client(scheduler) as cluster:
-        futures = [
+        futures = {
             cluster.submit(
-                parse_host, host, out, options, key=f"smtp-forensics-{run}-{host.name}", pure=False
-            )
+                task, host, options, key=f"smtp-forensics-{run}-{host.name}", pure=False
+            ): host
             for host in fleet
-        ]
-        done = distributed.as_completed(futures, loop=cluster.loop)  # type: ignore[no-untyped-call]
+        }
+        done = distributed.as_completed(list(futures), loop=cluster.loop)  # type: ignore[no-untyped-call]
         for future in done:
-            progress.advance("hosts", sizes[future.result().host])
+            future.result()  # a task's error, raised here as soon as it is known
+            progress.advance("hosts", sizes[futures[future].name])
         return [future.result() for future in futures]

@@ -127,3 +127,23 @@ def test_scheduler_needs_dataset(tmp_path):
         cli, ["parse", str(FOLDERS[0]), "--out", str(tmp_path / "d"), "--scheduler", "tcp://x:1"]
     )
     assert result.exit_code == EXIT_USAGE and "add --dataset" in result.output
+
+
+def test_analyze_on_a_cluster_sees_the_frames_of_the_dataset(tmp_path, scheduler):
+    address, _cluster = scheduler
+    here = tmp_path / "here"
+    _parse(*map(str, FOLDERS), "--out", str(here), "--dataset")
+    gathered = fleet.gather(fleet.fleet_of(FOLDERS), {}, scheduler=address)
+    loaded = dataset.load(here)
+    for name, frame in loaded.as_dict().items():
+        assert_frame_equal(getattr(gathered, name), frame, check_row_order=True), name
+    assert loaded.sessions.height > 0 and loaded.events.height > 0
+    report = ["-q", "-o", str(tmp_path / "r.html"), "--json"]
+    cluster = CliRunner().invoke(
+        cli, ["analyze", *map(str, FOLDERS), "--scheduler", address, *report, str(tmp_path / "c")]
+    )
+    assert cluster.exit_code == EXIT_OK, cluster.output
+    local = CliRunner().invoke(cli, ["analyze", str(here), *report, str(tmp_path / "l")])
+    assert local.exit_code == EXIT_OK, local.output
+    found = [json.loads((tmp_path / n).read_text())["findings"] for n in ("c", "l")]
+    assert found[0] == found[1] and found[0]
