@@ -6,7 +6,9 @@ import polars as pl
 
 from forensics.ingest import ingest
 from forensics.readers.registry import sniff
-from tests.conftest import CORPUS, corpus
+from tests.conftest import CORPUS, SAMPLES, corpus
+
+RULE = "relay-prohibited-local-recipient"
 
 MAIN_CF = """\
 # See /usr/share/postfix/main.cf.dist for a commented, more complete version
@@ -61,3 +63,29 @@ def test_the_postconf_output_beside_a_real_relay_refusal():
     assert frames.config.filter(pl.col("key").str.contains("mydestination"))["line"].to_list() == [
         16
     ]
+
+
+def test_a_refused_local_domain_missing_from_mydestination_is_named_with_the_line(tmp_path):
+    # The Postfix sample (contoso.example taken out of mydestination at 09:00) with
+    # the `postconf -n` the admin pasted while the refusals went on.
+    import shutil
+
+    from forensics.rules import evaluate
+
+    shutil.copytree(SAMPLES / "postfix-relay-denied-local", tmp_path / "case")
+    (tmp_path / "case" / "postconf-n.txt").write_text(
+        "myhostname = mail01.contoso.example\n"
+        "mydestination = $myhostname, localhost\n"
+        "mynetworks = 127.0.0.0/8\n"
+    )
+    found = [f for f in evaluate(ingest([tmp_path / "case"])) if f.rule == RULE]
+    (finding,) = found
+    assert "mydestination = $myhostname, localhost (postconf-n.txt:2)" in finding.summary
+    assert any(label.startswith("the domain missing from") for label in finding.saw)
+    # With the domain back in the list the configuration is no longer the cause.
+    (tmp_path / "case" / "postconf-n.txt").write_text(
+        "myhostname = mail01.contoso.example\n"
+        "mydestination = $myhostname, localhost, contoso.example\n"
+    )
+    (again,) = [f for f in evaluate(ingest([tmp_path / "case"])) if f.rule == RULE]
+    assert "postconf-n.txt" not in again.summary

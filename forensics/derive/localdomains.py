@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import polars as pl
 
@@ -77,19 +78,26 @@ def find(
     return strongest(pl.concat([frames.conform(f, frames.DOMAINS) for f in parts]))
 
 
+def configured_lists(config: pl.DataFrame) -> list[dict[str, Any]]:
+    """The config rows that list local domains (knowledge/domains.toml [config] keys),
+    each with ``items``: the domains it names."""
+    table = load("domains")["config"]
+    settings = config.filter(pl.col("key").is_in(table["keys"] + table["names"]))
+    names = dict(settings.select("key", "new").iter_rows())
+    return [
+        {**row, "items": _list_items(row["new"] or "", table["variables"], names)}
+        for row in settings.filter(pl.col("key").is_in(table["keys"])).iter_rows(named=True)
+    ]
+
+
 def _configured(config: pl.DataFrame | None) -> pl.DataFrame:
     """Local domains a configuration snapshot names (knowledge/domains.toml)."""
     empty = frames.empty(frames.DOMAINS)
     if config is None or config.height == 0:
         return empty
-    table = load("domains")["config"]
-    settings = config.filter(pl.col("key").is_in(table["keys"] + table["names"]))
-    if settings.height == 0:
-        return empty
-    names = dict(settings.select("key", "new").iter_rows())
     rows = []
-    for row in settings.filter(pl.col("key").is_in(table["keys"])).iter_rows(named=True):
-        for value in _list_items(row["new"] or "", table["variables"], names):
+    for row in configured_lists(config):
+        for value in row["items"]:
             rows.append(
                 {
                     "domain": value,

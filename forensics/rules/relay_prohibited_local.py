@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from forensics.core.findings import Finding, plural, rule_meta, span
+from forensics.derive.localdomains import configured_lists
 from forensics.knowledge import load
 from forensics.rules.base import cited, first_reply, make, most_common, rcpt_text
 from forensics.rules.context import Context
@@ -40,6 +41,30 @@ def _change(
         return change, True
     accepted = mail.filter(pl.col("accepted").fill_null(False))
     return flip(accepted, primary, f"mail for {domain} accepted, then refused as relaying"), False
+
+
+# Config rows that are snapshots of the configuration, not the change log's rows.
+_CHANGE_ORIGINS = ("changelog", "inferred", "registry")
+
+
+def _not_configured(ctx: Context, domain: str) -> str:
+    """Where the newest configuration snapshot lists the local domains and ``domain``
+    is not among them: that is the cause, named with its lines ('' when no snapshot
+    lists local domains, or the newest names the domain)."""
+    # The newest snapshot of each list: an admin pastes `postconf -n` while the
+    # refusals go on, after the change that caused them.
+    newest: dict[str, dict[str, Any]] = {}
+    snapshots = ctx.frames.config.filter(~pl.col("origin").is_in(_CHANGE_ORIGINS))
+    for row in configured_lists(snapshots.sort("ts", nulls_last=False)):
+        newest[row["key"]] = row
+    lists = list(newest.values())
+    if not lists or any(domain in row["items"] for row in lists):
+        return ""
+    cited = "; ".join(
+        f"{row['key'].rsplit(chr(92), 1)[-1]} = {row['new']} ({row['source']}:{row['line']})"
+        for row in lists[:3]
+    )
+    return f"; {domain} is in none of the configuration's lists of local domains: {cited}"
 
 
 def _allowing_bits() -> int:
@@ -83,7 +108,9 @@ def _finding(
     flags, flags_row = ctx.relayflags(last)
     listed = int(primary["in_directory"].sum())
     origin = most_common(primary, "domain_origin")
+    missing = _not_configured(ctx, domain)
     seen = {
+        "config": bool(missing),
         "directory": listed > 0,
         "domain_known": origin in ("directory", "option"),
         "change": logged,
@@ -111,7 +138,8 @@ def _finding(
         last=last,
         facts=_facts(
             rows, bounces, change, flags, flags_row, "directory-listed" if listed else f"({origin})"
-        ),
+        )
+        | {"config_text": missing},
         seen=seen,
         metrics={"share": rows.height / after.height if after.height else 0.0},
         evidence=[cited(rows, rcpt_text()), cited(bounces, bounce_text)],
