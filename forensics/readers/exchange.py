@@ -262,7 +262,36 @@ def _events(rows: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         .alias("text"),
         "_seq",
     )
+    events = pl.concat([events, _implied_connects(out, peer).select(events.columns)])
     return frames.conform(events.sort("session", "_seq", "source", "line"), frames.EVENTS)
+
+
+def _implied_connects(out: pl.DataFrame, peer: pl.Expr) -> pl.DataFrame:
+    """A connect for each session whose '+' row is not in the log (it began before
+    the log did, or the rows were cut out of one): every row names the remote
+    endpoint, so the client's address is never left unknown. It sits at the
+    session's first row, before it."""
+    opened = out.group_by("session").agg((pl.col("kind") == "connect").any().alias("_open"))
+    first = (
+        out.join(opened.filter(~pl.col("_open")), on="session", how="semi")
+        .sort("session", "_seq", "source", "line", nulls_last=True)
+        .unique("session", keep="first", maintain_order=True)
+    )
+    return first.select(
+        "source",
+        "line",
+        "ts",
+        "session",
+        "direction",
+        pl.lit(None, pl.String).alias("actor"),
+        pl.lit("connect").alias("kind"),
+        pl.lit(None, pl.String).alias("verb"),
+        peer.alias("arg"),
+        pl.lit(None, pl.UInt16).alias("code"),
+        pl.lit(None, pl.String).alias("status"),
+        pl.lit("(the connection began before the log's first row of it)").alias("text"),
+        (pl.col("_seq") - 1).alias("_seq"),
+    )
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
