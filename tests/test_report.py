@@ -4,16 +4,20 @@ content stays inert, and that the report's size does not grow with the logs."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from benchmarks.ims_folder import write_folder
 from benchmarks.samples import SCENARIOS, write_scenario
 from forensics import __version__
+from forensics.core import printable
 from forensics.ingest import ingest
-from forensics.report import html, markdown, timeline
+from forensics.report import html, markdown, tables, timeline
+from forensics.report import json as findings_json
 from forensics.report.markdown import md
 from forensics.report.summary import summarize
 from forensics.rules import evaluate
@@ -157,3 +161,97 @@ def test_a_cause_shows_its_commands_as_code():
     page = html.render(frames, summarize(frames), evaluate(frames), version=__version__)
     cause = page.split("<dt>Cause</dt><dd>")[1].split("</dd>")[0]
     assert "<code>postfix reload</code>" in cause and "`" not in cause
+
+
+# DESIGN.md's finding keys: a public interface that new keys must leave as it is.
+DESIGN_FINDING_KEYS = {
+    "rule", "kb", "title", "subject", "severity", "confidence", "first_seen", "last_seen",
+    "count", "summary", "cause", "resolution", "evidence_total", "evidence",
+}  # fmt: skip
+
+
+def _probe_log(folder: Path, rcpts: int, payload: str = "") -> Path:
+    """One client refused ``rcpts`` relay attempts (a relay-probing finding)."""
+    lines = [
+        "5/13/00 2:36:27 PM : A connection was accepted from 203.0.113.7.",
+        "5/13/00 2:36:27 PM : <<< HELO probe",
+        "5/13/00 2:36:27 PM : >>> 250 OK",
+        "5/13/00 2:36:28 PM : <<< MAIL FROM:<a@b.example>",
+        "5/13/00 2:36:28 PM : >>> 250 OK",
+    ]
+    for k in range(rcpts):
+        lines.append(f"5/13/00 2:37:{k % 60:02d} PM : <<< RCPT TO:<u{k}@far.example>")
+        lines.append(f"5/13/00 2:37:{k % 60:02d} PM : >>> 550 Relaying is prohibited {payload}")
+    folder.mkdir(exist_ok=True)
+    (folder / "L0000001.LOG").write_text("\r\n".join(lines) + "\r\n")
+    return folder
+
+
+@pytest.mark.parametrize("rcpts", [3, 45])
+def test_the_json_says_how_many_evidence_rows_are_left_out_and_how_to_get_them(tmp_path, rcpts):
+    frames = ingest([_probe_log(tmp_path, rcpts)])
+    doc = findings_json.document(frames, evaluate(frames), version=__version__)
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "relay-probing"]
+    assert finding.keys() >= DESIGN_FINDING_KEYS
+    assert finding["evidence_total"] == rcpts
+    carried = len(finding["evidence"])
+    assert finding["evidence_left_out"] == rcpts - carried
+    if carried == rcpts:
+        assert finding["evidence_more"] is None
+    else:
+        assert f"{rcpts - carried:,} are left out" in finding["evidence_more"]
+        assert "smtp-forensics parse" in finding["evidence_more"]
+    # The card says the same, and its table carries the rows the JSON carries.
+    page = html.render(frames, summarize(frames), evaluate(frames), version=__version__)
+    cards = re.findall(r'data-rule="([\w-]+)"', page)
+    table = html.table_data(page)[f"evidence-{cards.index('relay-probing')}"]
+    assert [row[2] for row in table["rows"]] == [
+        f"{e['source']}:{e['line']}" for e in finding["evidence"]
+    ]
+    note = f"carries the first {carried} of {rcpts} evidence rows"
+    assert table["total"] == rcpts and (carried < rcpts) == (note in page)
+
+
+def test_a_table_past_its_cap_embeds_the_first_rows_and_says_where_the_rest_are(monkeypatch):
+    frames = ingest([SAMPLES / "postfix-relay-denied-local"])
+    cap = 40
+    assert frames.sessions.height > cap
+    monkeypatch.setattr(tables, "MAX_ROWS", cap)
+    page = html.render(frames, summarize(frames), evaluate(frames), version=__version__)
+    sessions = html.table_data(page)["sessions"]
+    assert len(sessions["rows"]) == cap and sessions["left_out"] == frames.sessions.height - cap
+    first = frames.sessions.sort("start", "source", "session").head(cap)
+    assert [r[0] for r in sessions["rows"]] == first["start"].dt.strftime(
+        "%Y-%m-%d %H:%M:%S"
+    ).to_list()
+    note = page.split('id="dt-sessions"')[1].split("</p>")[0]
+    assert f"the first {cap} of {frames.sessions.height:,} sessions" in note
+    assert (
+        "<code>smtp-forensics parse PATH... --out DIR</code>" in note and "sessions.parquet" in note
+    )
+    # Under the cap, nothing is said to be left out.
+    assert "left out" not in page.split('id="dt-inputs"')[1].split("</table>")[0]
+
+
+def test_the_tables_data_cannot_end_its_script_element(tmp_path):
+    payload = "</script><script>alert(1)</script><!--"
+    frames = ingest([_probe_log(tmp_path, 2, payload)])
+    page = html.render(frames, summarize(frames), evaluate(frames), version=__version__)
+    body = page.split('<script type="application/json" id="table-data">')[1].split("</script>")[0]
+    assert "<" not in body and not re.search(r"[^\x20-\x7e]", body)
+    replies = [row[6] for row in html.table_data(page)["refused"]["rows"]]
+    assert replies == [f"Relaying is prohibited {payload}"] * 2
+    # The export's formula rule is the project's one rule, carried by the page.
+    assert json.loads(body)["formula_start"] == list(printable.FORMULA_START)
+
+
+def test_a_column_of_repeated_values_travels_as_a_dictionary_and_decodes_the_same():
+    frames = ingest([SAMPLES / "postfix-relay-denied-local"])
+    table = tables.refused(frames)
+    encoded = table.as_json()["data"]
+    direction = [c.key for c in table.columns].index("direction")
+    assert "dict" in encoded[direction] and len(encoded[direction]["dict"]) <= 2
+    refused = frames.recipients.filter(pl.col("accepted") == False)  # noqa: E712
+    assert [row[direction] for row in table.rows] == refused.sort("ts", "source", "line")[
+        "direction"
+    ].to_list()

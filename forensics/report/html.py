@@ -2,8 +2,9 @@
 
 Rendered with Jinja2 and autoescaping on, so log content (host names, addresses,
 reply texts, file names) never becomes markup. plotly.js is embedded once; the
-figures travel as JSON in non-executable script elements. A Content-Security-Policy
-allows exactly the two inline scripts by hash and no network address at all, so
+figures and the tables' rows travel as JSON in non-executable script elements, and
+the tables' script (tablejs.py) sets every cell with textContent. A Content-Security-Policy
+allows exactly the three inline scripts by hash and no network address at all, so
 even a payload that slipped past the escaping could neither run nor call out.
 """
 
@@ -20,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import markupsafe
 import plotly.offline
-import polars as pl
 
 from forensics.core.errors import OutputError
 from forensics.core.findings import SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
+from forensics.report import tables
 from forensics.report.figures import build_figures
+from forensics.report.json import with_evidence_note
 from forensics.report.summary import Summary
+from forensics.report.tablejs import SCRIPT as _TABLES
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -51,10 +54,6 @@ def _step(text: str) -> markupsafe.Markup:
 
 
 _ENV.filters["step"] = _step
-
-MAX_INPUT_ROWS = 200  # the inputs table lists this many files; the JSON lists them all
-EVIDENCE_SHOWN = 8  # evidence rows shown before the "more" fold
-MAX_REFUSED = 100  # refused RCPTs listed; the Parquet frames have them all
 
 # Draws every figure from its JSON, once plotly.js has loaded. No button of a chart
 # may reach a network address: plotly's share, Chart Studio and logo links are off.
@@ -89,20 +88,23 @@ def _figure_json(fig: go.Figure) -> str:
 
 def render(frames: Frames, summary: Summary, found: list[Finding], *, version: str) -> str:
     figures = build_figures(frames, found)
-    refused = frames.recipients.filter(pl.col("accepted") == False).sort(  # noqa: E712
-        "ts", "source", "line", nulls_last=True
-    )
-    inputs = frames.inputs.sort("path")
-    findings = [f.as_json() for f in found]
+    findings = [with_evidence_note(f.as_json()) for f in found]
+    # Each finding's evidence table rides on its card's dict (for the template only).
+    evidence = [tables.evidence(i, f) for i, f in enumerate(findings)]
+    for f, table in zip(findings, evidence, strict=True):
+        f["table"] = table
+    refused, sessions, inputs = (
+        tables.refused(frames), tables.sessions(frames), tables.inputs(frames)
+    )  # fmt: skip
     by_severity = {s: sum(f.severity == s for f in found) for s in SEVERITIES}
     worst = next((f for f in findings if f["severity"] in ("critical", "high", "medium")), None)
     plotly_js = _plotly_js()
     # plotly's WebGL traces compile shaders with Function(): 'unsafe-eval' lets the
-    # embedded library do that; no inline script runs but these two, by hash.
+    # embedded library do that; no inline script runs but these three, by hash.
     csp = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data: blob:; "
         "connect-src 'none'; form-action 'none'; base-uri 'none'; frame-src 'none'; "
-        f"script-src {_hash(plotly_js)} {_hash(_INIT)} 'unsafe-eval'"
+        f"script-src {_hash(plotly_js)} {_hash(_INIT)} {_hash(_TABLES)} 'unsafe-eval'"
     )
     return _ENV.get_template("dashboard.html.j2").render(
         csp=csp,
@@ -114,16 +116,16 @@ def render(frames: Frames, summary: Summary, found: list[Finding], *, version: s
         findings=findings,
         by_severity=by_severity,
         worst=worst,
-        evidence_shown=EVIDENCE_SHOWN,
-        inputs=inputs.head(MAX_INPUT_ROWS).to_dicts(),
-        inputs_total=inputs.height,
+        inputs=inputs,
+        sessions=sessions,
         formats=summary.files_by_format,
         domains=frames.domains.sort("domain").to_dicts(),
         unparsed_total=summary.unparsed,
         version=version,
         articles=articles(),
-        refused=refused.head(MAX_REFUSED).to_dicts(),
-        refused_total=refused.height,
+        refused=refused,
+        table_data=tables.data_json([*evidence, refused, sessions, inputs]),
+        table_js=_TABLES,
     )
 
 
@@ -145,4 +147,19 @@ def figure_data(html: str) -> dict[str, Any]:
         name, rest = part.split('"', 1)
         body = rest.split(">", 1)[1].split("</script>", 1)[0]
         out[name] = json.loads(body)
+    return out
+
+
+def table_data(html: str) -> dict[str, dict[str, Any]]:
+    """The tables a rendered report carries, by id, each with its rows decoded (for
+    tests and tools)."""
+    marker = '<script type="application/json" id="table-data">'
+    doc = json.loads(html.split(marker, 1)[1].split("</script>", 1)[0])
+    out = {}
+    for table in doc["tables"]:
+        columns = [
+            c["values"] if "values" in c else [c["dict"][i] for i in c["codes"]]
+            for c in table["data"]
+        ]
+        out[table["id"]] = {**table, "rows": [list(r) for r in zip(*columns, strict=True)]}
     return out

@@ -18,6 +18,28 @@ from forensics.derive import servers
 
 SCHEMA = "smtp-forensics/findings/v1"
 
+# Where the evidence rows a finding does not carry are: parse writes every frame.
+EVIDENCE_MORE = (
+    "The first {shown:,} of {total:,} evidence rows, in time order, are listed; "
+    "{left_out:,} are left out. `smtp-forensics parse PATH... --out DIR` (the same PATHs "
+    "and options) writes every row as Parquet (recipients, sessions, ndrs, "
+    "service_events, tracking): take the finding's subject between first_seen and "
+    "last_seen."
+)
+
+
+def with_evidence_note(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding's JSON with two keys added to DESIGN's (which stay as they are):
+    ``evidence_left_out``, how many of its ``evidence_total`` rows ``evidence`` does
+    not carry, and ``evidence_more``, how to get them (null when none is left out)."""
+    total, shown = int(finding["evidence_total"]), len(finding["evidence"])
+    left_out = max(total - shown, 0)
+    finding["evidence_left_out"] = left_out
+    finding["evidence_more"] = (
+        EVIDENCE_MORE.format(shown=shown, total=total, left_out=left_out) if left_out else None
+    )
+    return finding
+
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
@@ -92,7 +114,7 @@ def document(
         .select("domain", "origin", "source", "line", "note")
         .to_dicts(),
         "assumptions": frames.assumptions.to_dicts(),
-        "findings": [f.as_json() for f in found],
+        "findings": [with_evidence_note(f.as_json()) for f in found],
     }
 
 

@@ -1,0 +1,305 @@
+"""The report's tables for investigators: findings' evidence, sessions, refused
+recipients and inputs, each searchable, sortable, paged and exportable as CSV in the
+page (forensics/report/tablejs.py draws them).
+
+A table travels as JSON in one non-executable script element, column by column:
+a column with few distinct values (directions, outcomes, files) as a dictionary and
+one index per row, the others as plain values, so that twenty thousand sessions stay
+a few megabytes. A table never embeds more than ``MAX_ROWS`` rows: the page says how
+many were left out and that ``smtp-forensics parse`` writes them all. The first page
+of each table is also written as HTML (escaped by the template), so the report reads
+without scripts too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from forensics.core.frames import Frames
+from forensics.core.printable import FORMULA_START
+
+MAX_ROWS = 20_000  # rows a table embeds; the Parquet frames of `parse` have them all
+PAGE_SIZE = 50
+EVIDENCE_PAGE_SIZE = 10
+PARSE = "smtp-forensics parse PATH... --out DIR"
+
+# How a column's cells are shown, sorted and searched:
+#   time   ISO time text, sorted as time, never wrapped
+#   num    a number, sorted as one, right-aligned
+#   token  an address, host, file:line or hash: never broken inside
+#   long   free text (replies, log lines, notes): wraps between words
+#   text   short words (direction, outcome, category)
+KINDS = ("time", "num", "token", "long", "text")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # what the search box's key:value filter names
+    label: str
+    kind: str = "text"
+
+
+@dataclass
+class Table:
+    id: str  # the element id suffix; our own word, never from the evidence
+    name: str  # the CSV file's name, without .csv
+    noun: str  # what a row is, plural ("sessions")
+    columns: tuple[Column, ...]
+    rows: list[list[Any]]  # the embedded rows, in the order they are first shown
+    total: int  # rows in all, embedded or not
+    page_size: int = PAGE_SIZE
+    left_out_note: str = ""  # says what is not embedded and where it is
+
+    @property
+    def left_out(self) -> int:
+        return self.total - len(self.rows)
+
+    def first_page(self) -> list[list[str]]:
+        """The first page's cells as text, for the HTML written before any script."""
+        return [[_text(v) for v in row] for row in self.rows[: self.page_size]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "noun": self.noun,
+            "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
+            "data": [_encode([row[i] for row in self.rows]) for i in range(len(self.columns))],
+            "length": len(self.rows),
+            "total": self.total,
+            "left_out": self.left_out,
+            "page_size": self.page_size,
+        }
+
+
+def _text(value: Any) -> str:
+    """A cell as shown (the script shows numbers the same way)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def _encode(values: list[Any]) -> dict[str, list[Any]]:
+    """A column as plain values, or as a dictionary and one index per row when its
+    values repeat (half the rows or fewer distinct): smaller, and the same cells."""
+    distinct: dict[Any, int] = {}
+    codes = [distinct.setdefault(v, len(distinct)) for v in values]
+    if len(distinct) * 2 <= len(values):
+        return {"dict": list(distinct), "codes": codes}
+    return {"values": values}
+
+
+def _time(column: str) -> pl.Expr:
+    return pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _where(source: str = "source", line: str = "line") -> pl.Expr:
+    return pl.concat_str(
+        [pl.col(source), pl.col(line).cast(pl.String)], separator=":", ignore_nulls=True
+    )
+
+
+def _note(total: int, shown: int, noun: str, frame: str) -> str:
+    if total <= shown:
+        return ""
+    return (
+        f"This page holds the first {shown:,} of {total:,} {noun} (in the order shown "
+        f"first); {total - shown:,} are left out so that the report stays small. "
+        f"`{PARSE}` writes them all ({frame}.parquet)."
+    )
+
+
+def _table(
+    id: str,
+    name: str,
+    noun: str,
+    columns: tuple[Column, ...],
+    frame: pl.DataFrame,
+    total: int,
+    parquet: str,
+    page_size: int = PAGE_SIZE,
+) -> Table:
+    rows = [list(r) for r in frame.iter_rows()]
+    return Table(
+        id=id,
+        name=name,
+        noun=noun,
+        columns=columns,
+        rows=rows,
+        total=total,
+        page_size=page_size,
+        left_out_note=_note(total, len(rows), noun, parquet),
+    )
+
+
+SESSION_COLUMNS = (
+    Column("start", "Start", "time"),
+    Column("end", "End", "time"),
+    Column("direction", "Direction"),
+    Column("client", "Remote address", "token"),
+    Column("host", "Remote host", "token"),
+    Column("helo", "HELO", "token"),
+    Column("auth", "AUTH user", "token"),
+    Column("from", "MAIL FROM", "token"),
+    Column("rcpts", "RCPTs", "num"),
+    Column("accepted", "Accepted", "num"),
+    Column("refused", "Refused", "num"),
+    Column("data", "Data"),
+    Column("outcome", "Outcome"),
+    Column("software", "Software"),
+    Column("file", "File", "token"),
+)
+
+
+def sessions(frames: Frames, max_rows: int | None = None) -> Table:
+    frame = (
+        frames.sessions.sort("start", "source", "session", nulls_last=True)
+        .head(MAX_ROWS if max_rows is None else max_rows)
+        .select(
+            _time("start"),
+            _time("end"),
+            "direction",
+            "remote_ip",
+            "remote_host",
+            "helo",
+            "auth_user",
+            "mail_from",
+            pl.col("rcpt_total").cast(pl.Int64),
+            pl.col("rcpt_accepted").cast(pl.Int64),
+            pl.col("rcpt_refused").cast(pl.Int64),
+            pl.col("data_accepted").replace_strict(
+                {True: "accepted", False: "refused"}, default=None, return_dtype=pl.String
+            ),
+            "outcome",
+            "software",
+            "source",
+        )
+    )
+    return _table(
+        "sessions", "sessions", "sessions", SESSION_COLUMNS, frame, frames.sessions.height,
+        "sessions",
+    )  # fmt: skip
+
+
+REFUSED_COLUMNS = (
+    Column("time", "Time", "time"),
+    Column("direction", "Direction"),
+    Column("client", "Client", "token"),
+    Column("from", "From", "token"),
+    Column("to", "To", "token"),
+    Column("code", "Code", "num"),
+    Column("reply", "Reply", "long"),
+    Column("category", "Category"),
+    Column("where", "Where", "token"),
+)
+
+
+def refused(frames: Frames, max_rows: int | None = None) -> Table:
+    every = frames.recipients.filter(pl.col("accepted") == False)  # noqa: E712
+    frame = (
+        every.sort("ts", "source", "line", nulls_last=True)
+        .head(MAX_ROWS if max_rows is None else max_rows)
+        .select(
+            _time("ts"),
+            "direction",
+            "remote_ip",
+            "mail_from",
+            "rcpt",
+            pl.col("code").cast(pl.Int64),
+            "text",
+            "refusal",
+            _where(),
+        )
+    )
+    return _table(
+        "refused", "refused-recipients", "refused RCPTs", REFUSED_COLUMNS, frame, every.height,
+        "recipients",
+    )  # fmt: skip
+
+
+INPUT_COLUMNS = (
+    Column("path", "Path", "token"),
+    Column("format", "Format"),
+    Column("host", "Host", "token"),
+    Column("records", "Records", "num"),
+    Column("unparsed", "Unparsed", "num"),
+    Column("lines", "Lines", "num"),
+    Column("bytes", "Bytes", "num"),
+    Column("sha256", "SHA-256", "token"),
+    Column("programs", "Programs", "long"),
+    Column("note", "Note", "long"),
+)
+
+
+def inputs(frames: Frames, max_rows: int | None = None) -> Table:
+    frame = (
+        frames.inputs.sort("path")
+        .head(MAX_ROWS if max_rows is None else max_rows)
+        .select(
+            "path",
+            "format",
+            "host",
+            *(pl.col(c).cast(pl.Int64) for c in ("records", "unparsed", "lines", "bytes")),
+            "sha256",
+            "programs",
+            "note",
+        )
+    )
+    table = _table(
+        "inputs", "inputs", "files", INPUT_COLUMNS, frame, frames.inputs.height, "inputs"
+    )
+    if table.left_out:
+        table.left_out_note += " The JSON findings document (--json) lists every file too."
+    return table
+
+
+EVIDENCE_COLUMNS = (
+    Column("time", "Time", "time"),
+    Column("evidence", "Evidence", "long"),
+    Column("where", "Where", "token"),
+)
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def evidence(index: int, finding: dict[str, Any]) -> Table:
+    """A finding's evidence rows (those the finding carries: the JSON's rows)."""
+    rows = [
+        [
+            (e.get("time") or "").replace("T", " ") or None,
+            e.get("text"),
+            f"{e['source']}:{e['line']}" if e.get("line") is not None else e.get("source"),
+        ]
+        for e in finding["evidence"]
+    ]
+    total = int(finding["evidence_total"])
+    subject = _UNSAFE_NAME.sub("_", str(finding["subject"]))[:60].strip("._-")
+    table = Table(
+        id=f"evidence-{index}",
+        name=f"evidence-{finding['rule']}-{subject}" if subject else f"evidence-{finding['rule']}",
+        noun="evidence rows",
+        columns=EVIDENCE_COLUMNS,
+        rows=rows,
+        total=max(total, len(rows)),
+        page_size=EVIDENCE_PAGE_SIZE,
+    )
+    if table.left_out:
+        table.left_out_note = (
+            f"This finding carries the first {len(rows):,} of {total:,} evidence rows in "
+            f"time order (here and in the JSON findings document); `{PARSE}` writes "
+            "every row of the frames they come from."
+        )
+    return table
+
+
+def data_json(tables: list[Table]) -> str:
+    """Every table as JSON that cannot end or alter its script element (every "<"
+    is the escape \\u003c; no character beyond ASCII), with the one rule that keeps
+    an exported cell from starting a formula."""
+    doc = {"formula_start": list(FORMULA_START), "tables": [t.as_json() for t in tables]}
+    return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).replace("<", "\\u003c")
