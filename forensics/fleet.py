@@ -176,6 +176,7 @@ def parse_fleet(
     sizes = {host.name: bytes_below([host.path]) for host in fleet}
     told.begin("hosts", sum(sizes.values()))
     if scheduler is None:
+        told.begin("writing", len(fleet))
         done = []
         for host in fleet:
             done.append(parse_host(host, options, target, _OneHost(told, sizes[host.name])))

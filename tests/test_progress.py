@@ -150,3 +150,17 @@ def test_the_bar_shows_each_stage_with_what_is_done():
     bar.advance("parsing")
     bar.close()
     assert "2/4 readings" in screen.getvalue() and "Reading evidence" in screen.getvalue()
+
+
+def test_a_stage_begun_again_starts_over_in_its_own_words():
+    # A fleet's next host: its reading measured against its own bytes, from zero.
+    screen = io.StringIO()
+    bar = Bar(Console(file=screen, force_terminal=True, width=160))
+    bar.begin("reading", 3_000_000)
+    bar.advance("reading", 3_000_000)
+    bar.end("reading")
+    bar.begin("reading", 5_000_000)
+    bar.advance("reading", 1_000_000)
+    screen.truncate(0)
+    bar.close()
+    assert "1 files, 1.0 MB of 5.0 MB" in screen.getvalue()

@@ -70,10 +70,12 @@ def _size(amount: float) -> str:
 
 def _counted(task: Task) -> str:
     """What the stage has done, at what rate: '12 files, 40.1 MB of 120.3 MB, 85.2 MB/s'."""
-    unit = STAGES.get(task.fields.get("stage", ""), ("", ""))[1]
+    stage = task.fields.get("stage", "")
+    unit = STAGES.get(stage, ("", ""))[1]
     rate = task.finished_speed or task.speed
     if unit == "bytes":
-        done = f"{task.fields.get('calls', 0):,} files, {_size(task.completed)}"
+        calls = task.fields.get("calls", 0)
+        done = f"{calls:,} {'hosts' if stage == 'hosts' else 'files'}, {_size(task.completed)}"
         done += f" of {_size(task.total)}" if task.total else ""
         return done + (f", {_size(rate)}/s" if rate else "")
     done = f"{task.completed:,.0f}" + (f"/{task.total:,.0f}" if task.total else "")
@@ -139,7 +141,8 @@ class Bar:
             task = self._task(stage)
             if stage in self._ended:  # again: the next host of a fleet
                 self._ended.discard(stage)
-                self._progress.reset(task, total=total or self._totals.get(stage), calls=0)
+                again = total or self._totals.get(stage)
+                self._progress.reset(task, total=again, stage=stage, calls=0)
             elif total is not None:
                 self._progress.update(task, total=total)
 
