@@ -49,6 +49,40 @@ def _files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*.parquet"))
 
 
+# These run before the first test that starts the cluster (module scope): none
+# of them needs it, and the first hides the distributed package while it runs.
+def test_scheduler_without_the_extra_is_one_line_naming_the_pip_command(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    result = CliRunner().invoke(
+        cli,
+        ["parse", str(FOLDERS[0]), "--out", str(tmp_path / "d"), "--dataset", *SCHEDULER],
+    )
+    assert result.exit_code == EXIT_USAGE
+    assert result.output.count("\n") == 1
+    assert "pip install 'smtp-forensics[distributed]'" in result.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_scheduler_that_does_not_answer_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(fleet, "CONNECT_SECONDS", 1)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = CliRunner().invoke(
+        cli,
+        ["parse", str(FOLDERS[0]), "--out", str(tmp_path / "d"), "--dataset", *at(port)],
+    )
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "no Dask scheduler answers" in result.output and result.output.count("\n") == 1
+
+
+def test_scheduler_needs_dataset(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["parse", str(FOLDERS[0]), "--out", str(tmp_path / "d"), "--scheduler", "tcp://x:1"]
+    )
+    assert result.exit_code == EXIT_USAGE and "add --dataset" in result.output
+
+
 def test_a_fleet_parsed_on_a_cluster_is_the_fleet_parsed_here(tmp_path, scheduler):
     address, cluster = scheduler
     here, there = tmp_path / "here", tmp_path / "there"
@@ -95,38 +129,6 @@ def test_workers_writing_hosts_at_once_keep_an_earlier_host(tmp_path, scheduler)
     _parse(*map(str, FOLDERS), "--out", str(out), "--dataset", "--scheduler", address)
     assert dataset.hosts(out) == sorted(["healthy-baseline", *(f.name for f in FOLDERS)])
     assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
-
-
-def test_scheduler_without_the_extra_is_one_line_naming_the_pip_command(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
-    result = CliRunner().invoke(
-        cli,
-        ["parse", str(FOLDERS[0]), "--out", str(tmp_path / "d"), "--dataset", *SCHEDULER],
-    )
-    assert result.exit_code == EXIT_USAGE
-    assert result.output.count("\n") == 1
-    assert "pip install 'smtp-forensics[distributed]'" in result.output
-    assert not (tmp_path / "d").exists()
-
-
-def test_a_scheduler_that_does_not_answer_is_a_usage_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(fleet, "CONNECT_SECONDS", 1)
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    result = CliRunner().invoke(
-        cli,
-        ["parse", str(FOLDERS[0]), "--out", str(tmp_path / "d"), "--dataset", *at(port)],
-    )
-    assert result.exit_code == EXIT_USAGE, result.output
-    assert "no Dask scheduler answers" in result.output and result.output.count("\n") == 1
-
-
-def test_scheduler_needs_dataset(tmp_path):
-    result = CliRunner().invoke(
-        cli, ["parse", str(FOLDERS[0]), "--out", str(tmp_path / "d"), "--scheduler", "tcp://x:1"]
-    )
-    assert result.exit_code == EXIT_USAGE and "add --dataset" in result.output
 
 
 def test_analyze_on_a_cluster_sees_the_frames_of_the_dataset(tmp_path, scheduler):
