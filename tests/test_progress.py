@@ -164,3 +164,15 @@ def test_a_stage_begun_again_starts_over_in_its_own_words():
     screen.truncate(0)
     bar.close()
     assert "1 files, 1.0 MB of 5.0 MB" in screen.getvalue()
+
+
+def test_many_small_advances_are_all_counted():
+    # Handed to rich in bunches (an update costs it microseconds), none lost.
+    screen = io.StringIO()
+    bar = Bar(Console(file=screen, force_terminal=True, width=160))
+    bar.begin("reading", 40_000_000)
+    for _ in range(40_000):
+        bar.advance("reading", 1000)
+    screen.truncate(0)
+    bar.close()
+    assert "40,000 files, 40.0 MB of 40.0 MB" in screen.getvalue()
