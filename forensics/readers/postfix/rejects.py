@@ -61,6 +61,9 @@ def _rejects(smtpd: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         pl.col("reply").str.extract(g.REJECT_TRAILER_SPLIT, 1).alias("_reply"),
         pl.col("reply").str.extract(g.REJECT_TRAILER_SPLIT, 2).alias("_trailer"),
     )
+    # A refused RCPT names its recipient in the trailer, always: one without it was
+    # cut short (the unread-facts check reports it), and its recipient is unknown.
+    rejects = rejects.filter(~((pl.col("cmd") == "RCPT") & pl.col("_trailer").is_null()))
     trailer = extract(rejects["_trailer"], g.REJECT_TRAILER, engine)
     rejects = pl.concat(
         [rejects, trailer.select("from_addr", "to_addr", "helo")], how="horizontal"

@@ -37,6 +37,14 @@ def unread_facts(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         if rows.height == 0:
             continue
         read = _matches(rows["msg"], grammar, engine) & rows["daemon"].is_in(list(daemons))
+        if kind == "reject":  # a refused RCPT without the trailer that names its recipient
+            cut = read & (
+                rows["msg"].str.contains(r": (?:milter-)?reject: RCPT from ")
+                & ~rows["msg"].str.contains(g.REJECT_TRAILER_SPLIT)
+            )
+            if cut.any():
+                found.append(unknown_rows(rows.filter(cut), _CUT_SHORT))
+                rows, read = rows.filter(~cut), read.filter(~cut)
         missed = rows.filter(~read)
         if missed.height:
             found.append(
@@ -51,6 +59,12 @@ def unread_facts(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
                 )
             )
     return pl.concat(found) if found else unknown_rows(df.clear(), "")
+
+
+_CUT_SHORT = (
+    "a Postfix RCPT refusal truncated before its from=/to= trailer: the refused recipient "
+    "is unknown, so it is not counted as one"
+)
 
 
 def _matches(values: pl.Series, grammar: LineGrammar, engine: Engine) -> pl.Series:
