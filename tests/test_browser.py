@@ -265,6 +265,8 @@ def test_tables_search_sort_page_and_export_the_rows_that_match(browser, tmp_pat
     wanted = refused.filter(pl.col("rcpt").str.contains("far7.example", literal=True))
     assert grid.page_number == 1 and grid.matching == wanted.height == grid.rows() > 0
     assert all("far7.example" in to for to in grid.column("To"))
+    marked = set(grid.root.locator("tbody mark").all_inner_texts())
+    assert marked == {"far7.example"}  # what matched is marked, as text
     grid.search("from:sender7@")
     assert grid.matching == wanted.height
     grid.search("to:sender7@")  # the sender's address is in no To cell

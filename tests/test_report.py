@@ -255,3 +255,22 @@ def test_a_column_of_repeated_values_travels_as_a_dictionary_and_decodes_the_sam
     assert [row[direction] for row in table.rows] == refused.sort("ts", "source", "line")[
         "direction"
     ].to_list()
+
+
+def test_the_tables_stop_growing_at_their_cap(tmp_path, monkeypatch):
+    cap = 60
+    monkeypatch.setattr(tables, "MAX_ROWS", cap)
+    sizes = []
+    for files in (150, 300):
+        root = tmp_path / str(files)
+        write_folder(root, files, seed=5)
+        frames = ingest([root])
+        page = html.render(frames, summarize(frames), evaluate(frames), version=__version__)
+        data = html.table_data(page)
+        for name, frame in (("sessions", frames.sessions), ("inputs", frames.inputs)):
+            assert frame.height >= files > cap
+            assert len(data[name]["rows"]) == cap and data[name]["total"] == frame.height
+        body = page.split('<script type="application/json" id="table-data">')[1]
+        sizes.append(len(body.split("</script>")[0]))
+    # Twice the files, about the same bytes: only the refused RCPTs (under the cap) grew.
+    assert sizes[1] < 1.15 * sizes[0]

@@ -37,6 +37,29 @@ SCRIPT = r"""
     return kind === "num" && typeof v === "number" ? number.format(v) : text(v);
   }
 
+  /* The cell's text into td, each match of the search's words in a <mark>: text
+     nodes only. (Where lower-casing changes the length, the text is left unmarked.) */
+  function fill(td, value, words) {
+    var low = value.toLowerCase(), marks = [], pos = 0;
+    if (low.length === value.length) {
+      words.forEach(function (w) {
+        for (var at = low.indexOf(w); at >= 0; at = low.indexOf(w, at + w.length)) {
+          marks.push([at, at + w.length]);
+        }
+      });
+    }
+    if (!marks.length) { td.textContent = value; return; }
+    marks.sort(function (a, b) { return a[0] - b[0]; });
+    marks.forEach(function (m) {
+      if (m[1] <= pos) { return; }
+      var start = Math.max(m[0], pos);
+      if (start > pos) { td.appendChild(document.createTextNode(value.slice(pos, start))); }
+      td.appendChild(el("mark", "", value.slice(start, m[1])));
+      pos = m[1];
+    });
+    if (pos < value.length) { td.appendChild(document.createTextNode(value.slice(pos))); }
+  }
+
   function decode(t) {
     var cols = t.data.map(function (c) {
       return c.values ? c.values : c.codes.map(function (i) { return c.dict[i]; });
@@ -49,7 +72,8 @@ SCRIPT = r"""
         row.push(v);
         hay.push((typeof v === "number" ? v + " " + number.format(v) : text(v)).toLowerCase());
       }
-      rows.push({row: row, hay: hay, i: r});
+      /* hay: each cell as searched; all: the cells in one string (one search for a word) */
+      rows.push({row: row, hay: hay, all: hay.join("\u0001"), i: r});
     }
     return rows;
   }
@@ -69,7 +93,7 @@ SCRIPT = r"""
   }
 
   function terms(query, keys) {
-    return query.toLowerCase().split(/\s+/).filter(Boolean).map(function (word) {
+    return query.toLowerCase().split(/[\s\u0001]+/).filter(Boolean).map(function (word) {
       var at = word.indexOf(":");
       var key = at > 0 ? word.slice(0, at) : "";
       if (key && at < word.length - 1 && Object.prototype.hasOwnProperty.call(keys, key)) {
@@ -84,7 +108,7 @@ SCRIPT = r"""
       var w = wanted[k];
       if (w.col >= 0) {
         if (item.hay[w.col].indexOf(w.word) < 0) { return false; }
-      } else if (!item.hay.some(function (h) { return h.indexOf(w.word) >= 0; })) {
+      } else if (item.all.indexOf(w.word) < 0) {
         return false;
       }
     }
@@ -108,12 +132,13 @@ SCRIPT = r"""
     var all = decode(t);
     var keys = {};
     t.columns.forEach(function (c, j) { keys[c.key] = j; });
-    var state = {query: "", col: -1, dir: 1, page: 0, size: t.page_size, view: all};
+    var state = {query: "", terms: [], col: -1, dir: 1, page: 0, size: t.page_size, view: all};
 
     var bar = el("div", "dt-bar");
     var search = el("input", "dt-search");
     search.type = "search";
-    var example = t.columns.filter(function (c) { return c.kind === "text"; })[0] || t.columns[0];
+    function kind(k) { return t.columns.filter(function (c) { return c.kind === k; })[0]; }
+    var example = kind("text") || kind("token") || t.columns[0];
     search.placeholder = "Search all columns, or " + example.key + ":value";
     search.setAttribute("aria-label", "Search the " + t.noun);
     search.title = "Every word must match a column; key:value matches one column. Keys: " +
@@ -170,7 +195,7 @@ SCRIPT = r"""
     function pages() { return Math.max(1, Math.ceil(state.view.length / state.size)); }
 
     function refresh() {
-      var wanted = terms(state.query, keys);
+      var wanted = state.terms = terms(state.query, keys);
       var view = !wanted.length ? all.slice() : all.filter(function (item) {
         return matches(item, wanted);
       });
@@ -184,10 +209,16 @@ SCRIPT = r"""
       var from = state.page * state.size;
       var page = state.view.slice(from, from + state.size);
       var rows = document.createDocumentFragment();
+      var words = t.columns.map(function (c, j) {
+        return state.terms.filter(function (w) { return w.col < 0 || w.col === j; })
+          .map(function (w) { return w.word; });
+      });
       page.forEach(function (item) {
         var tr = el("tr");
         item.row.forEach(function (v, j) {
-          tr.appendChild(el("td", "k-" + t.columns[j].kind, shown(v, t.columns[j].kind)));
+          var td = el("td", "k-" + t.columns[j].kind);
+          fill(td, shown(v, t.columns[j].kind), words[j]);
+          tr.appendChild(td);
         });
         rows.appendChild(tr);
       });

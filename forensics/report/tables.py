@@ -104,12 +104,12 @@ def _where(source: str = "source", line: str = "line") -> pl.Expr:
     )
 
 
-def _note(total: int, shown: int, noun: str, frame: str) -> str:
+def _note(total: int, shown: int, noun: str, order: str, frame: str) -> str:
     if total <= shown:
         return ""
     return (
-        f"This page holds the first {shown:,} of {total:,} {noun} (in the order shown "
-        f"first); {total - shown:,} are left out so that the report stays small. "
+        f"This page holds the first {shown:,} of {total:,} {noun} {order}; the other "
+        f"{total - shown:,} are left out to keep the report small. "
         f"`{PARSE}` writes them all ({frame}.parquet)."
     )
 
@@ -121,6 +121,7 @@ def _table(
     columns: tuple[Column, ...],
     frame: pl.DataFrame,
     total: int,
+    order: str,
     parquet: str,
     page_size: int = PAGE_SIZE,
 ) -> Table:
@@ -133,7 +134,7 @@ def _table(
         rows=rows,
         total=total,
         page_size=page_size,
-        left_out_note=_note(total, len(rows), noun, parquet),
+        left_out_note=_note(total, len(rows), noun, order, parquet),
     )
 
 
@@ -151,7 +152,7 @@ SESSION_COLUMNS = (
     Column("refused", "Refused", "num"),
     Column("data", "Data"),
     Column("outcome", "Outcome"),
-    Column("software", "Software"),
+    Column("software", "Software", "long"),
     Column("file", "File", "token"),
 )
 
@@ -182,7 +183,7 @@ def sessions(frames: Frames, max_rows: int | None = None) -> Table:
     )
     return _table(
         "sessions", "sessions", "sessions", SESSION_COLUMNS, frame, frames.sessions.height,
-        "sessions",
+        "in time order", "sessions",
     )  # fmt: skip
 
 
@@ -218,7 +219,7 @@ def refused(frames: Frames, max_rows: int | None = None) -> Table:
     )
     return _table(
         "refused", "refused-recipients", "refused RCPTs", REFUSED_COLUMNS, frame, every.height,
-        "recipients",
+        "in time order", "recipients",
     )  # fmt: skip
 
 
@@ -251,10 +252,20 @@ def inputs(frames: Frames, max_rows: int | None = None) -> Table:
         )
     )
     table = _table(
-        "inputs", "inputs", "files", INPUT_COLUMNS, frame, frames.inputs.height, "inputs"
+        "inputs",
+        "inputs",
+        "files",
+        INPUT_COLUMNS,
+        frame,
+        frames.inputs.height,
+        "by path",
+        "inputs",
     )
     if table.left_out:
-        table.left_out_note += " The JSON findings document (--json) lists every file too."
+        table.left_out_note += (
+            " The JSON findings document (--json) and the manifest (--manifest FILE) list "
+            "every file too."
+        )
     return table
 
 
