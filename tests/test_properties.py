@@ -203,9 +203,7 @@ def test_reading_any_syslog_text_never_raises_and_accounts_for_lines(lines):
     assert entry["lines"] == len(split_lines(text))
     assert frames.unparsed.height == entry["unparsed"]
     # Blank lines and comments are read and are no records.
-    blank = sum(
-        1 for line in split_lines(text) if not line.strip(" \t") or line.startswith("#")
-    )
+    blank = sum(1 for line in split_lines(text) if not line.strip(" \t") or line.startswith("#"))
     assert entry["records"] + entry["unparsed"] + blank == entry["lines"]
 
 

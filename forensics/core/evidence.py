@@ -225,8 +225,7 @@ def examine(path: str | Path, source: str, sniff: Sniffer, force: str | None = N
 
 _LOOP = "symbolic link to a folder already read (loop or duplicate)"
 _OUTSIDE = (
-    "symbolic link to a folder outside the evidence given (not followed; --follow-links "
-    "follows it)"
+    "symbolic link to a folder outside the evidence given (not followed; --follow-links follows it)"
 )
 _SPECIAL = "symbolic link into /proc, /sys or /dev (never followed: it would walk the machine)"
 # Kernel file systems: a link into them would walk the machine, not the evidence.
