@@ -88,7 +88,9 @@ def fleet_of(paths: Sequence[str | os.PathLike[str]], name: str | None = None) -
     names = (
         [dataset.host_name(name)]
         if name
-        else [dataset.host_name(Path(p).resolve().name) for p in paths]
+        # The name given, "." and ".." settled, links not resolved: a link mx1 to a
+        # folder "logs" is host mx1.
+        else [dataset.host_name(Path(os.path.abspath(p)).name) for p in paths]
     )
     twice = sorted(n for n, count in Counter(names).items() if count > 1)
     if twice:

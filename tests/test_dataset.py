@@ -138,3 +138,14 @@ def test_a_host_with_nothing_readable_is_not_written_and_fails_the_run(tmp_path)
     assert "nothing readable for host mx9 (not written)" in result.output
     assert "(1 host)" in result.output
     assert fleet.hosts(out) == [good.name]
+
+
+def test_a_host_is_named_after_the_path_given_not_where_a_link_leads(tmp_path, monkeypatch):
+    (tmp_path / "mx1").symlink_to(SAMPLES / "postfix-relay-after-change")
+    (tmp_path / "mx2").symlink_to(SAMPLES / "exim-relay-denied-local")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["parse", str(tmp_path / "mx1"), "./mx2/", "--out", str(tmp_path / "d"), "--dataset"]
+    )
+    assert result.exit_code == 0, result.output
+    assert fleet.hosts(tmp_path / "d") == ["mx1", "mx2"]
