@@ -55,6 +55,11 @@ class SchedulerError(UsageError):
     """The scheduler named by --scheduler cannot be reached (exit 2)."""
 
 
+class WorkerLostError(UsageError):
+    """A host's task killed the workers that ran it (out of memory, most often; exit 2:
+    the evidence must be given in smaller PATHs, or the workers given more memory)."""
+
+
 @dataclass(frozen=True)
 class Host:
     """One server of the fleet: its partition name and its evidence (an absolute path)."""
@@ -284,6 +289,15 @@ def _run(
         }
         done = distributed.as_completed(list(futures), loop=cluster.loop)  # type: ignore[no-untyped-call]
         for future in done:
-            future.result()  # a task's error, raised here as soon as it is known
-            progress.advance("hosts", sizes[futures[future].name])
+            host = futures[future]
+            try:
+                future.result()  # a task's error, raised here as soon as it is known
+            except distributed.KilledWorker as exc:
+                raise WorkerLostError(
+                    f"host {host.name} ({host.path}): the workers that took it died each "
+                    f"time ({exc}); most often out of memory: a host needs about 8 times its "
+                    f"{sizes[host.name]:,} bytes. Give the server as several PATHs (a week "
+                    "each), or run it on workers with more memory"
+                ) from exc
+            progress.advance("hosts", sizes[host.name])
         return [future.result() for future in futures]

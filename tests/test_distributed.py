@@ -4,11 +4,13 @@ processes here) makes the dataset one machine makes, frame for frame and row for
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -18,6 +20,7 @@ from polars.testing import assert_frame_equal
 from forensics import dataset, fleet
 from forensics.cli import cli
 from forensics.core.errors import EXIT_OK, EXIT_USAGE
+from forensics.core.progress import SILENT
 from tests.conftest import SAMPLES
 
 # Two small servers of different kinds (a Postfix syslog, an IMS folder), so that a
@@ -28,7 +31,7 @@ FOLDERS = [SAMPLES / "postfix-relay-after-change", SAMPLES / "q256856-relay-proh
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[tuple[str, LocalCluster]]:
     with LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
     ) as cluster:
         yield cluster.scheduler_address, cluster
 
@@ -149,3 +152,21 @@ def test_analyze_on_a_cluster_sees_the_frames_of_the_dataset(tmp_path, scheduler
     assert local.exit_code == EXIT_OK, local.output
     found = [json.loads((tmp_path / n).read_text())["findings"] for n in ("c", "l")]
     assert found[0] == found[1] and found[0]
+
+
+def _dies(host: fleet.Host, options: dict) -> None:
+    os._exit(1)  # as the kernel's out-of-memory killer ends a worker
+
+
+def test_a_host_that_kills_its_workers_is_named_with_what_to_do(tmp_path):
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1, processes=True, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster,
+    ):
+        host = fleet.Host("mx9", str(tmp_path))
+        with pytest.raises(fleet.WorkerLostError) as lost:
+            fleet._run(_dies, [host], {}, cluster.scheduler_address, SILENT, {"mx9": 10**9})
+    assert "host mx9" in str(lost.value) and "1,000,000,000 bytes" in str(lost.value)
+    assert "several PATHs" in str(lost.value) and lost.value.exit_code == EXIT_USAGE
