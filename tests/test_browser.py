@@ -253,6 +253,8 @@ def test_tables_search_sort_page_and_export_the_rows_that_match(browser, tmp_pat
     grid = Grid(page, "refused")
     size = html.tables.PAGE_SIZE
     assert (grid.matching, grid.rows(), grid.page_number) == (refused.height, size, 1)
+    times = refused.sort("ts")["ts"].dt.strftime("%Y-%m-%d %H:%M:%S").to_list()
+    assert grid.column("Time") == times[:size]  # the times travel as seconds: decoded
     first = grid.column("To")
     grid.go("Next page")
     assert grid.page_number == 2 and grid.rows() == size and grid.column("To") != first

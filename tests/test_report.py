@@ -234,13 +234,15 @@ def test_a_table_past_its_cap_embeds_the_first_rows_and_says_where_the_rest_are(
 
 
 def test_the_tables_data_cannot_end_its_script_element(tmp_path):
-    payload = "</script><script>alert(1)</script><!--"
+    payload = "</script><script>alert(1)</script><!-- \x1b]0;title\x07"
     frames = ingest([_probe_log(tmp_path, 2, payload)])
     page = html.render(frames, summarize(frames), evaluate(frames), version=__version__)
     body = page.split('<script type="application/json" id="table-data">')[1].split("</script>")[0]
     assert "<" not in body and not re.search(r"[^\x20-\x7e]", body)
     replies = [row[6] for row in html.table_data(page)["refused"]["rows"]]
-    assert replies == [f"Relaying is prohibited {payload}"] * 2
+    # Control characters are shown, not carried (an ESC reads \x1b, as everywhere).
+    shown = f"Relaying is prohibited {payload}".replace("\x1b", "\\x1b").replace("\x07", "\\x07")
+    assert replies == [shown] * 2
     # The export's formula rule is the project's one rule, carried by the page.
     assert json.loads(body)["formula_start"] == list(printable.FORMULA_START)
 
@@ -274,3 +276,11 @@ def test_the_tables_stop_growing_at_their_cap(tmp_path, monkeypatch):
         sizes.append(len(body.split("</script>")[0]))
     # Twice the files, about the same bytes: only the refused RCPTs (under the cap) grew.
     assert sizes[1] < 1.15 * sizes[0]
+
+
+def test_times_travel_as_seconds_and_decode_to_the_same_text():
+    values = ["2000-05-16 09:00:07", None, "1999-12-31 23:59:59", "2000-05-16 09:00:07"]
+    encoded = tables._encode(values, "time")
+    assert "seconds" in encoded and tables.decode(encoded) == values
+    odd = ["2000-05-16 09:00:07.250", "yesterday"]  # not as the tables write times: kept
+    assert tables.decode(tables._encode(odd, "time")) == odd

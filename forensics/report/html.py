@@ -157,9 +157,6 @@ def table_data(html: str) -> dict[str, dict[str, Any]]:
     doc = json.loads(html.split(marker, 1)[1].split("</script>", 1)[0])
     out = {}
     for table in doc["tables"]:
-        columns = [
-            c["values"] if "values" in c else [c["dict"][i] for i in c["codes"]]
-            for c in table["data"]
-        ]
+        columns = [tables.decode(c) for c in table["data"]]
         out[table["id"]] = {**table, "rows": [list(r) for r in zip(*columns, strict=True)]}
     return out

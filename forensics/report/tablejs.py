@@ -62,6 +62,12 @@ SCRIPT = r"""
 
   function decode(t) {
     var cols = t.data.map(function (c) {
+      if (c.seconds) {
+        return c.seconds.map(function (s) {
+          if (s === null) { return null; }
+          return new Date((c.epoch + s) * 1000).toISOString().slice(0, 19).replace("T", " ");
+        });
+      }
       return c.values ? c.values : c.codes.map(function (i) { return c.dict[i]; });
     });
     var rows = [];

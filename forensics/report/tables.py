@@ -13,6 +13,7 @@ without scripts too.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from forensics.core.frames import Frames
-from forensics.core.printable import FORMULA_START
+from forensics.core.printable import FORMULA_START, printable
 
 MAX_ROWS = 20_000  # rows a table embeds; the Parquet frames of `parse` have them all
 PAGE_SIZE = 50
@@ -69,12 +70,20 @@ class Table:
             "name": self.name,
             "noun": self.noun,
             "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
-            "data": [_encode([row[i] for row in self.rows]) for i in range(len(self.columns))],
+            "data": [
+                _encode([row[i] for row in self.rows], c.kind) for i, c in enumerate(self.columns)
+            ],
             "length": len(self.rows),
             "total": self.total,
             "left_out": self.left_out,
             "page_size": self.page_size,
         }
+
+
+def _cell(value: Any) -> Any:
+    """A cell as the table carries it: text with its control characters shown
+    (core.printable: an ESC from a log is seen as \\x1b, in the page and the CSV)."""
+    return printable(value) if isinstance(value, str) else value
 
 
 def _text(value: Any) -> str:
@@ -84,14 +93,45 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _encode(values: list[Any]) -> dict[str, list[Any]]:
+def decode(column: dict[str, Any]) -> list[Any]:
+    """A column's cells from its encoding (what the page's script does)."""
+    if "seconds" in column:
+        epoch = column["epoch"]
+        return [None if t is None else _time_text(epoch + t) for t in column["seconds"]]
+    if "values" in column:
+        return list(column["values"])
+    return [column["dict"][i] for i in column["codes"]]
+
+
+def _seconds(value: str) -> int:
+    return int(dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).timestamp())
+
+
+def _encode(values: list[Any], kind: str = "text") -> dict[str, Any]:
     """A column as plain values, or as a dictionary and one index per row when its
-    values repeat (half the rows or fewer distinct): smaller, and the same cells."""
+    values repeat (half the rows or fewer distinct), or for times as seconds after
+    the first (``epoch``, seconds since 1970 of a time read as UTC): smaller, and
+    the same cells once decoded (tablejs.py, html.table_data)."""
+    if kind == "time":
+        try:
+            stamps = [None if v is None else _seconds(v) for v in values]
+        except (TypeError, ValueError):  # not a time as the tables write them
+            stamps = []
+        epoch = min((t for t in stamps if t is not None), default=0)
+        if stamps and all(
+            _time_text(t) == v for v, t in zip(values, stamps, strict=True) if t is not None
+        ):
+            return {"epoch": epoch, "seconds": [None if t is None else t - epoch for t in stamps]}
     distinct: dict[Any, int] = {}
     codes = [distinct.setdefault(v, len(distinct)) for v in values]
     if len(distinct) * 2 <= len(values):
         return {"dict": list(distinct), "codes": codes}
     return {"values": values}
+
+
+def _time_text(seconds: int) -> str:
+    """A time as the tables show it, from seconds since 1970 (the script's decoding)."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _time(column: str) -> pl.Expr:
@@ -125,7 +165,7 @@ def _table(
     parquet: str,
     page_size: int = PAGE_SIZE,
 ) -> Table:
-    rows = [list(r) for r in frame.iter_rows()]
+    rows = [[_cell(v) for v in r] for r in frame.iter_rows()]
     return Table(
         id=id,
         name=name,
@@ -283,8 +323,8 @@ def evidence(index: int, finding: dict[str, Any]) -> Table:
     rows = [
         [
             (e.get("time") or "").replace("T", " ") or None,
-            e.get("text"),
-            f"{e['source']}:{e['line']}" if e.get("line") is not None else e.get("source"),
+            _cell(e.get("text")),
+            _cell(f"{e['source']}:{e['line']}" if e.get("line") is not None else e.get("source")),
         ]
         for e in finding["evidence"]
     ]
@@ -302,8 +342,9 @@ def evidence(index: int, finding: dict[str, Any]) -> Table:
     if table.left_out:
         table.left_out_note = (
             f"This finding carries the first {len(rows):,} of {total:,} evidence rows in "
-            f"time order (here and in the JSON findings document); `{PARSE}` writes "
-            "every row of the frames they come from."
+            "time order (so does the JSON findings document). Refused RCPTs among the "
+            "rest are in the Refused recipients table below; "
+            f"`{PARSE}` writes every row of the frames they come from."
         )
     return table
 
