@@ -229,7 +229,7 @@ SCRIPT = r"""
         rows.appendChild(tr);
       });
       if (!page.length) {
-        var none = el("td", "dt-none", "No row matches the search.");
+        var none = el("td", "dt-none", all.length ? "No row matches the search." : "No rows.");
         none.colSpan = t.columns.length;
         var tr = el("tr");
         tr.appendChild(none);
