@@ -180,7 +180,7 @@ def parse_fleet(
     host's own stages."""
     told = progress or SILENT
     target = os.path.abspath(out)
-    sizes = {host.name: bytes_below([host.path]) for host in fleet}
+    sizes = _sizes(fleet, told)
     told.begin("hosts", sum(sizes.values()))
     if scheduler is None:
         told.begin("writing", len(fleet))
@@ -216,7 +216,7 @@ def gather(
     hosts: the same frames, rows and order, without writing it. The hosts' frames come
     back whole; the rules run on them where this is called."""
     told = progress or SILENT
-    sizes = {host.name: bytes_below([host.path]) for host in fleet}
+    sizes = _sizes(fleet, told)
     told.begin("hosts", sum(sizes.values()))
     parts: list[tuple[str, PurePosixPath, pl.DataFrame]] = []
     if scheduler is None:
@@ -228,6 +228,13 @@ def gather(
             parts += one
     told.end("hosts")
     return dataset.combine(parts)
+
+
+def _sizes(fleet: Sequence[Host], progress: Progress) -> dict[str, int]:
+    """Each host's bytes, for the display (a walk of its folders: none when silent)."""
+    if progress is SILENT:
+        return dict.fromkeys((host.name for host in fleet), 0)
+    return {host.name: bytes_below([host.path]) for host in fleet}
 
 
 def _absolute(options: dict[str, Any]) -> dict[str, Any]:
