@@ -7,8 +7,10 @@ evidence, the year of a yearless log is settled over its files), so a host parse
 a worker gives the rows it gives here. Each task writes its own host's partitions
 (:func:`forensics.dataset.write` stages them and swaps them in by renames, per
 host), so workers never write over each other, and the dataset made on a cluster has
-the frames and rows of the one made on one machine. The evidence and the dataset
-must be at the same path on every worker (a shared file system).
+the frames and rows of the one made on one machine. For analyze, a task hands its
+host's partitions back instead (:func:`gather`), combined here as the dataset of
+those hosts would be read; the rules then run here. The evidence and the dataset must
+be at the same path on every worker (a shared file system).
 
 ``distributed`` is an optional extra, imported only when a scheduler is given.
 """
