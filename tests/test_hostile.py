@@ -90,6 +90,9 @@ def test_terminal_escapes_in_a_log_reach_no_terminal_and_no_document(tmp_path):
     assert "notes\\x1b]0;pwned\\x07" in result.output  # shown, escaped
     assert "\x1b" not in (out / "pm.md").read_text()
     assert "\x1b" not in (out / "f.json").read_text() and "\x07" not in (out / "f.json").read_text()
+    html = (out / "r.html").read_text()
+    assert "\x1b" not in html and "\x07" not in html
+    assert "notes\\x1b]0;pwned\\x07" in html  # the file name, shown escaped
 
 
 def test_a_folder_tree_1200_levels_deep_is_walked(tmp_path):

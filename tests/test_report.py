@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import markupsafe
 import polars as pl
 import pytest
 
@@ -284,3 +285,18 @@ def test_times_travel_as_seconds_and_decode_to_the_same_text():
     assert "seconds" in encoded and tables.decode(encoded) == values
     odd = ["2000-05-16 09:00:07.250", "yesterday"]  # not as the tables write times: kept
     assert tables.decode(tables._encode(odd, "time")) == odd
+
+
+def test_the_dashboard_states_its_assumptions_and_its_window(tmp_path):
+    import datetime as dt
+
+    from forensics.derive import window
+
+    frames = ingest([SAMPLES / "postfix-relay-denied-local"])
+    page = html.render(frames, summarize(frames), evaluate(frames), version=__version__)
+    assert 'id="assumptions"' in page and 'id="window"' not in page
+    for row in frames.assumptions.to_dicts():
+        assert str(markupsafe.escape(row["what"])) in page
+    cut = window.restrict(frames, dt.datetime(2000, 5, 16, 12), None)
+    page = html.render(cut, summarize(cut), evaluate(cut), version=__version__)
+    assert 'id="window"' in page and "2000-05-16 12:00:00" in page

@@ -22,6 +22,8 @@ import polars as pl
 from forensics.core import frames as schemas
 from forensics.core.frames import Frames
 
+# The override of the assumption that names the window (the report finds it by it).
+OVERRIDE = "--since / --until"
 # Each windowed frame and the column that places a row in time.
 _WHEN = {"ndrs": "ts", "tracking": "ts", "paths": "first_ts"}
 
@@ -96,7 +98,7 @@ def restrict(frames: Frames, since: dt.datetime | None, until: dt.datetime | Non
                     "inputs are kept whole (they describe the state the window starts in), "
                     "and rows without a time are kept (they cannot be placed)"
                 ),
-                "override": "--since / --until",
+                "override": OVERRIDE,
                 "source": None,
             }
         ],

@@ -25,6 +25,8 @@ import plotly.offline
 from forensics.core.errors import OutputError
 from forensics.core.findings import SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
+from forensics.core.printable import printable
+from forensics.derive.window import OVERRIDE as WINDOW
 from forensics.report import tables
 from forensics.report.figures import build_figures
 from forensics.report.json import with_evidence_note
@@ -34,12 +36,20 @@ from forensics.report.tablejs import SCRIPT as _TABLES
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+
+def _shown(value: Any) -> Any:
+    """What a template shows of a value: text with its control characters written
+    out (ESC as \\x1b, as on the terminal and in the Markdown), markup as it is."""
+    return printable(value) if type(value) is str else value
+
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("forensics.report", "templates"),
     autoescape=True,  # every template, whatever its name
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_shown,
 )
 
 _CODE_SPAN = re.compile(r"`([^`]+)`")
@@ -120,6 +130,12 @@ def render(frames: Frames, summary: Summary, found: list[Finding], *, version: s
         sessions=sessions,
         formats=summary.files_by_format,
         domains=frames.domains.sort("domain").to_dicts(),
+        assumptions=frames.assumptions.to_dicts(),
+        # The time window the run was cut to (--since/--until), named at the top.
+        window=next(
+            (a["what"] for a in frames.assumptions.to_dicts() if a["override"] == WINDOW),
+            None,
+        ),
         unparsed_total=summary.unparsed,
         version=version,
         articles=articles(),
