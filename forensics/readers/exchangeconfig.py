@@ -30,12 +30,10 @@ import ipaddress
 
 import polars as pl
 
-from forensics.core import frames
 from forensics.core.evidence import Evidence
 from forensics.core.lineparse import extract
-from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
-from forensics.readers.common import per_file
-from forensics.readers.sendmailconfig import ALLOW_NOTE, snapshot_config, snapshot_lines
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
+from forensics.readers.sendmailconfig import ALLOW_NOTE, config_reading, snapshot_lines
 from grammars import exchangeconfig as g
 
 ORIGIN = "exchangeconfig"
@@ -65,7 +63,6 @@ def _networks(ranges: str | None) -> str | None:
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
-    n = len(items)
     lines = snapshot_lines(items)
     text = pl.col("text")
     blank = text.str.strip_chars(" \t") == ""
@@ -240,18 +237,7 @@ def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
             )
         )
     )
-    unparsed = frames.conform(
-        bad.with_columns(reason.alias("reason")).select("fid", "source", "line", "text", "reason"),
-        frames.UNPARSED,
-    )
-    return counted(
-        items,
-        per_file(rows, n),
-        per_file(bad, n),
-        per_file(lines, n),
-        frames={"config": snapshot_config(rows, ORIGIN)},
-        unparsed_rows=unparsed,
-    )
+    return config_reading(items, lines, rows, bad.with_columns(reason.alias("reason")), ORIGIN)
 
 
 READER = FormatReader(

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.core import frames
 from forensics.core.evidence import Evidence
 from forensics.core.lineparse import extract
-from forensics.readers.base import Format, FormatReader, Reading, ReadOptions, counted
-from forensics.readers.common import per_file
-from forensics.readers.sendmailconfig import ALLOW_NOTE, snapshot_config, snapshot_lines
+from forensics.readers.base import Format, FormatReader, Reading, ReadOptions
+from forensics.readers.sendmailconfig import ALLOW_NOTE, config_reading, snapshot_lines
 from grammars import eximconfig as g
 
 ORIGIN = "eximconfig"
@@ -33,7 +31,6 @@ ALLOW_KEYS = ["relay_from_hosts", "dc_relay_nets"]
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
-    n = len(items)
     lines = snapshot_lines(items)
     text = pl.col("text")
     blank = text.str.strip_chars(" \t") == ""
@@ -131,18 +128,7 @@ def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
         .then(pl.lit("a directive of the configuration file (.include, .ifdef, ...): not followed"))
         .otherwise(pl.lit("not an Exim 'name = value' setting"))
     )
-    unparsed = frames.conform(
-        bad.with_columns(reason.alias("reason")).select("fid", "source", "line", "text", "reason"),
-        frames.UNPARSED,
-    )
-    return counted(
-        items,
-        per_file(rows, n),
-        per_file(bad, n),
-        per_file(lines, n),
-        frames={"config": snapshot_config(rows, ORIGIN)},
-        unparsed_rows=unparsed,
-    )
+    return config_reading(items, lines, rows, bad.with_columns(reason.alias("reason")), ORIGIN)
 
 
 READER = FormatReader(

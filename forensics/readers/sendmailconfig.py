@@ -62,6 +62,28 @@ def snapshot_config(rows: pl.DataFrame, origin: str) -> pl.DataFrame:
     return frames.conform(rows.with_columns(pl.lit(origin).alias("origin")), frames.CONFIG)
 
 
+def config_reading(
+    items: list[Evidence],
+    lines: pl.DataFrame,
+    rows: pl.DataFrame,
+    bad: pl.DataFrame,
+    origin: str,
+) -> Reading:
+    """A configuration reader's result: ``rows`` read (config rows of ``origin``),
+    ``bad`` unparsed (fid, source, line, text, reason), per file of ``lines``."""
+    n = len(items)
+    return counted(
+        items,
+        per_file(rows, n),
+        per_file(bad, n),
+        per_file(lines, n),
+        frames={"config": snapshot_config(rows, origin)},
+        unparsed_rows=frames.conform(
+            bad.select("fid", "source", "line", "text", "reason"), frames.UNPARSED
+        ),
+    )
+
+
 def network_of_prefix(prefix: pl.Expr) -> pl.Expr:
     """Sendmail's octet prefix (``10``, ``192.168.0``, ``192.0.2.7``) as a/nn."""
     dots = prefix.str.count_matches(r"\.", literal=False)
@@ -78,7 +100,6 @@ def network_of_prefix(prefix: pl.Expr) -> pl.Expr:
 
 
 def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
-    n = len(items)
     lines = snapshot_lines(items)
     text = pl.col("text")
     blank = text.str.strip_chars(" \t") == ""
@@ -135,17 +156,7 @@ def read_files(items: list[Evidence], options: ReadOptions) -> Reading:
         )
         .alias("reason")
     )
-    unparsed = frames.conform(
-        bad.select("fid", "source", "line", "text", "reason"), frames.UNPARSED
-    )
-    return counted(
-        items,
-        per_file(rows, n),
-        per_file(bad, n),
-        per_file(lines, n),
-        frames={"config": snapshot_config(rows, ORIGIN)},
-        unparsed_rows=unparsed,
-    )
+    return config_reading(items, lines, rows, bad, ORIGIN)
 
 
 READER = FormatReader(
