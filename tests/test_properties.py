@@ -351,3 +351,18 @@ def test_lines_are_cut_as_splitting_would_cut_them(texts):
     assert_frame_equal(lines_frame(items, csv_cut_from=0), expected)
     assert_frame_equal(lines_frame(items, csv_cut_from=1 << 40), expected)
     assert_frame_equal(_lines_by_explode(texts), expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x2FF)), max_size=30))
+def test_the_column_forms_of_printable_and_formula_safe_agree_with_the_functions(values):
+    from forensics.core.printable import (
+        formula_safe,
+        formula_safe_expr,
+        printable,
+        printable_expr,
+    )
+
+    column = pl.Series("v", values, dtype=pl.String).to_frame()
+    got = column.select(formula_safe_expr(printable_expr(pl.col("v"))))["v"].to_list()
+    assert got == [formula_safe(printable(v)) for v in values]

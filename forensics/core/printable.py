@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
+
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Inside JSON strings, C1 characters pass json.dumps(ensure_ascii=False) raw; C0 ones
 # are escaped by it already.
@@ -35,3 +37,20 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def formula_safe(text: str) -> str:
     """``text`` as a spreadsheet cell that is text, never a formula."""
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+# The control characters printable() writes out, and how: for polars columns, one
+# pass over all values (Aho-Corasick), the same text as printable() gives.
+_CODES = [c for c in range(0xA0) if _CONTROL.match(chr(c))]
+
+
+def printable_expr(text: pl.Expr) -> pl.Expr:
+    """:func:`printable` over a column of text."""
+    return text.str.replace_many([chr(c) for c in _CODES], [f"\\x{c:02x}" for c in _CODES])
+
+
+def formula_safe_expr(text: pl.Expr) -> pl.Expr:
+    """:func:`formula_safe` over a column of text."""
+    starts = "^[" + "".join(re.escape(c) for c in FORMULA_START) + "]"
+    quoted = pl.when(text.str.contains(starts)).then(pl.lit("'") + text).otherwise(text)
+    return quoted.name.keep()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.core.frames import Frames
-from forensics.core.printable import formula_safe, printable
+from forensics.core.printable import formula_safe_expr, printable_expr
 
 COLUMNS = (
     "path",
@@ -29,8 +29,5 @@ COLUMNS = (
 def render(frames: Frames) -> str:
     inputs = frames.inputs.sort("path").select(COLUMNS)
     text = [c for c, t in inputs.schema.items() if t == pl.String]
-    safe = inputs.with_columns(
-        pl.col(c).map_elements(lambda v: formula_safe(printable(v)), return_dtype=pl.String)
-        for c in text
-    )
+    safe = inputs.with_columns(formula_safe_expr(printable_expr(pl.col(c))) for c in text)
     return safe.write_csv()

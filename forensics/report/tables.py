@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from forensics.core.frames import Frames
-from forensics.core.printable import FORMULA_START, printable
+from forensics.core.printable import FORMULA_START, printable, printable_expr
 
 MAX_ROWS = 20_000  # rows a table embeds; the Parquet frames of `parse` have them all
 PAGE_SIZE = 50
@@ -165,7 +165,11 @@ def _table(
     parquet: str,
     page_size: int = PAGE_SIZE,
 ) -> Table:
-    rows = [[_cell(v) for v in r] for r in frame.iter_rows()]
+    # Control characters written out in polars, not cell by cell.
+    shown = frame.with_columns(
+        printable_expr(pl.col(c)) for c, t in frame.schema.items() if t == pl.String
+    )
+    rows = [list(r) for r in shown.iter_rows()]
     return Table(
         id=id,
         name=name,
