@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.core.lineparse import Engine, extract
+from forensics.core.lineparse import Engine, matches
 from forensics.readers.mta import unknown_rows
 from forensics.readers.postfix.queue import DELIVERY_AGENTS
 from grammars import postfix as g
@@ -36,7 +36,7 @@ def unread_facts(df: pl.DataFrame, engine: Engine) -> pl.DataFrame:
         ).select("_g", "daemon", "msg")
         if rows.height == 0:
             continue
-        read = _matches(rows["msg"], grammar, engine) & rows["daemon"].is_in(list(daemons))
+        read = matches(rows["msg"], grammar, engine) & rows["daemon"].is_in(list(daemons))
         if kind == "reject":  # a refused RCPT without the trailer that names its recipient
             cut = read & (
                 rows["msg"].str.contains(r": (?:milter-)?reject: RCPT from ")
@@ -65,11 +65,3 @@ _CUT_SHORT = (
     "a Postfix RCPT refusal truncated before its from=/to= trailer: the refused recipient "
     "is unknown, so it is not counted as one"
 )
-
-
-def _matches(values: pl.Series, grammar: LineGrammar, engine: Engine) -> pl.Series:
-    """Whether each value is read by ``grammar``: on the fast path its twin, matched
-    without extracting anything."""
-    if engine == "exact":
-        return extract(values, grammar, engine)["matched"]
-    return values.str.contains(grammar.regex)
