@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.report.charts.labels import cut, escaped
+from forensics.report.charts.style import OUTCOME_NAMES
 
 
 def _at(line: pl.Expr) -> list[pl.Expr]:
@@ -20,27 +21,57 @@ def _count(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).fill_null("0")
 
 
+def _client() -> pl.Expr:
+    """The remote end as ``host [ip]``, either part left out when unknown."""
+    host = cut(pl.col("remote_host"), 80)
+    ip = pl.when(pl.col("remote_ip").is_not_null()).then(
+        pl.concat_str([pl.lit("["), cut(pl.col("remote_ip"), 60), pl.lit("]")])
+    )
+    both = pl.concat_str([host, ip], separator=" ", ignore_nulls=True)
+    return escaped(pl.when(both == "").then(pl.lit("?")).otherwise(both))
+
+
+def _rcpt() -> pl.Expr:
+    """The first recipient, and how many more the session named."""
+    more = pl.col("rcpts").fill_null(0).cast(pl.Int64) - 1
+    return pl.concat_str(
+        [
+            escaped(cut(pl.col("first_rcpt"), 80)),
+            pl.when(more > 0).then(pl.format(" (and {} more)", more)).otherwise(pl.lit("")),
+        ]
+    )
+
+
 def session() -> pl.Expr:
-    """One session: outcome, direction, time, the remote end, what it asked."""
+    """One session: its category and outcome, time, the client, MAIL FROM, the first
+    RCPT, the reply that tells most, and where it was read (``source:line``)."""
     return pl.concat_str(
         [
             pl.lit("<b>"),
-            escaped(pl.col("outcome")),
+            escaped(pl.col("outcome").replace_strict(OUTCOME_NAMES, default=pl.col("outcome"))),
             pl.lit("</b> "),
             escaped(pl.col("direction")),
-            pl.lit(" session<br>"),
+            pl.lit(" session ("),
+            escaped(pl.col("result")),
+            pl.lit(")<br>"),
             escaped(pl.col("start").dt.strftime("%Y-%m-%d %H:%M:%S")),
-            pl.lit("<br>remote: "),
-            escaped(cut(pl.coalesce("remote_host", "remote_ip", pl.lit("?")), 80)),
+            pl.lit("<br>client: "),
+            _client(),
             pl.lit("<br>HELO: "),
             escaped(cut(pl.col("helo"), 80)),
-            pl.lit("<br>from: "),
+            pl.lit("<br>MAIL FROM: "),
             escaped(cut(pl.col("mail_from"), 80)),
-            pl.lit("<br>RCPTs: "),
+            pl.lit("<br>RCPT: "),
+            _rcpt(),
+            pl.lit(" ("),
             _count("rcpt_accepted"),
             pl.lit(" accepted, "),
             _count("rcpt_refused"),
-            pl.lit(" refused<br>"),
+            pl.lit(" refused)<br>reply: "),
+            escaped(cut(pl.col("reply"), 120)),
+            pl.lit("<br>"),
+            *_at(pl.col("line").cast(pl.String).fill_null("?")),
+            pl.lit(" "),
             escaped(pl.col("session")),
         ]
     )
@@ -53,7 +84,7 @@ def binned_sessions(every: str) -> pl.Expr:
             pl.lit("<b>"),
             pl.col("count").cast(pl.String),
             pl.lit(" "),
-            pl.col("outcome"),
+            pl.col("outcome").replace_strict(OUTCOME_NAMES, default=pl.col("outcome")),
             pl.lit("</b> "),
             pl.col("lane"),
             pl.lit("<br>from "),

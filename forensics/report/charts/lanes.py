@@ -15,10 +15,12 @@ from forensics.report.charts.style import (
     EVENT_COLOURS,
     OTHER_COLOUR,
     OUTCOME_COLOURS,
+    OUTCOME_NAMES,
     WEBGL_FROM,
 )
 
 _BAD = ("refused", "failed", "partial")  # outcomes drawn as a larger cross
+_RELAYED = "relayed"  # drawn as a larger diamond
 
 
 def _scatter(n: int, **kwargs: Any) -> go.Scatter | go.Scattergl:
@@ -55,10 +57,11 @@ def add_sessions(fig: go.Figure, frames: Frames, max_points: int) -> str | None:
         if part.height == 0:
             continue
         bad = outcome in _BAD
+        relayed = outcome == _RELAYED
         sizes = (
             (part["count"].cast(pl.Float64).sqrt() * 4 + 5).to_list()
             if every
-            else [11 if bad else 7] * part.height
+            else [11 if bad or relayed else 7] * part.height
         )
         fig.add_trace(
             _scatter(
@@ -66,11 +69,11 @@ def add_sessions(fig: go.Figure, frames: Frames, max_points: int) -> str | None:
                 x=part["x"].to_list(),
                 y=part["lane"].to_list(),
                 mode="markers",
-                name="session " + outcome.replace("_", " "),
+                name="session " + OUTCOME_NAMES.get(outcome, outcome.replace("_", " ")),
                 marker={
                     "color": colour,
                     "size": sizes,
-                    "symbol": "x" if bad else "circle",
+                    "symbol": "x" if bad else "diamond" if relayed else "circle",
                     "line": {"width": 0},
                     "opacity": 0.85,
                 },

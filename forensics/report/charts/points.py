@@ -12,14 +12,52 @@ from forensics.report.charts.buckets import bucket, span
 from forensics.report.charts.style import MAX_POINTS
 
 
+def relaying() -> pl.Expr:
+    """A recipient row that relayed: inbound, accepted, for a domain known not to be
+    local, and not mail the server's users or the server itself sent."""
+    return (
+        (pl.col("direction") == "inbound")
+        & pl.col("accepted").eq_missing(True)
+        & pl.col("local").eq_missing(False)
+        & pl.col("own").ne_missing(True)
+    )
+
+
+def _recipient_facts(frames: Frames) -> pl.DataFrame:
+    """Per session (and source): whether it relayed, its first recipient and line,
+    how many recipients, and the reply that tells most (the first refusal, else the
+    last reply)."""
+    replies = frames.recipients.sort("source", "line").with_columns(
+        pl.concat_str(
+            [pl.col("code").cast(pl.String), pl.col("text")], separator=" ", ignore_nulls=True
+        ).alias("reply")
+    )
+    refused = pl.col("accepted").eq_missing(False)
+    return replies.group_by("session", "source").agg(
+        relaying().any().alias("relayed"),
+        pl.col("rcpt").first().alias("first_rcpt"),
+        pl.len().alias("rcpts"),
+        pl.col("line").first().alias("line"),
+        pl.coalesce(pl.col("reply").filter(refused).first(), pl.col("reply").last()).alias("reply"),
+    )
+
+
 def _sessions(frames: Frames) -> pl.DataFrame:
-    """Sessions with a start, with their lane and an outcome for each."""
-    return frames.sessions.drop_nulls("start").with_columns(
+    """Sessions with a start, with their lane, what they did (``result``, the
+    session's outcome) and the category they are drawn in (``outcome``)."""
+    sessions = frames.sessions.drop_nulls("start").join(
+        _recipient_facts(frames), on=["session", "source"], how="left"
+    )
+    return sessions.with_columns(
         pl.when(pl.col("direction") == "outbound")
         .then(pl.lit("outbound sessions"))
         .otherwise(pl.lit("inbound sessions"))
         .alias("lane"),
-        pl.col("outcome").fill_null("no_mail"),
+        pl.col("outcome").fill_null("no_mail").alias("result"),
+        pl.when(pl.col("relayed").fill_null(False))
+        .then(pl.lit("relayed"))
+        .otherwise(pl.col("outcome").fill_null("no_mail"))
+        .alias("outcome"),
     )
 
 

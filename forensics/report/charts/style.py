@@ -5,13 +5,26 @@ from __future__ import annotations
 import datetime as dt
 
 LANES = ["configuration", "service events", "NDRs", "outbound sessions", "inbound sessions"]
+# The sessions' categories on the timeline, in legend order: an inbound session with
+# a recipient accepted for a domain that is not local is "relayed", whatever it
+# delivered; the others keep the session's outcome.
 OUTCOME_COLOURS = {
+    "relayed": "#1565c0",
     "delivered": "#2e7d32",
     "partial": "#f9a825",
     "refused": "#c62828",
     "failed": "#ef6c00",
     "incomplete": "#6a1b9a",
     "no_mail": "#9e9e9e",
+}
+OUTCOME_NAMES = {
+    "relayed": "relayed to outside domains",
+    "delivered": "delivered (healthy)",
+    "partial": "partly refused",
+    "refused": "refused",
+    "failed": "failed",
+    "incomplete": "incomplete",
+    "no_mail": "no mail",
 }
 SEVERITY_COLOURS = {
     "critical": "#b71c1c",
