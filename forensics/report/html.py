@@ -27,7 +27,7 @@ from forensics.core.findings import SEVERITIES, Finding, articles
 from forensics.core.frames import Frames
 from forensics.core.printable import printable
 from forensics.derive.window import OVERRIDE as WINDOW
-from forensics.report import tables
+from forensics.report import tables, traffic
 from forensics.report.figures import build_figures
 from forensics.report.json import with_evidence_note
 from forensics.report.summary import Summary
@@ -106,6 +106,8 @@ def render(frames: Frames, summary: Summary, found: list[Finding], *, version: s
     refused, sessions, inputs = (
         tables.refused(frames), tables.sessions(frames), tables.inputs(frames)
     )  # fmt: skip
+    # The pflogsumm view: per domain, client and hour, the senders and recipients refused most.
+    summary_tables = tables.traffic(traffic.summarize(frames))
     by_severity = {s: sum(f.severity == s for f in found) for s in SEVERITIES}
     worst = next((f for f in findings if f["severity"] in ("critical", "high", "medium")), None)
     plotly_js = _plotly_js()
@@ -140,7 +142,8 @@ def render(frames: Frames, summary: Summary, found: list[Finding], *, version: s
         version=version,
         articles=articles(),
         refused=refused,
-        table_data=tables.data_json([*evidence, refused, sessions, inputs]),
+        traffic=summary_tables,
+        table_data=tables.data_json([*evidence, refused, *summary_tables, sessions, inputs]),
         table_js=_TABLES,
     )
 

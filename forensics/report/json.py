@@ -15,6 +15,7 @@ from forensics.core.findings import SEVERITIES, Finding
 from forensics.core.frames import Frames
 from forensics.core.printable import json_safe
 from forensics.derive import servers
+from forensics.report import traffic
 
 SCHEMA = "smtp-forensics/findings/v1"
 
@@ -115,6 +116,9 @@ def document(
         .to_dicts(),
         "assumptions": frames.assumptions.to_dicts(),
         "findings": [with_evidence_note(f.as_json()) for f in found],
+        # The pflogsumm view of the same evidence: per domain, client and hour, and
+        # the senders and recipients refused most (report/traffic.py).
+        "traffic": traffic.summarize(frames).as_json(),
     }
 
 

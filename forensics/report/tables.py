@@ -23,6 +23,7 @@ import polars as pl
 
 from forensics.core.frames import Frames
 from forensics.core.printable import FORMULA_START, printable, printable_expr
+from forensics.report import traffic as traffic_summary
 
 MAX_ROWS = 20_000  # rows a table embeds; the Parquet frames of `parse` have them all
 PAGE_SIZE = 50
@@ -359,3 +360,92 @@ def data_json(tables: list[Table]) -> str:
     an exported cell from starting a formula."""
     doc = {"formula_start": list(FORMULA_START), "tables": [t.as_json() for t in tables]}
     return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).replace("<", "\\u003c")
+
+
+# The traffic summary (report/traffic.py): each table as small as its cap keeps it.
+TRAFFIC_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "domains": (
+        Column("domain", "Recipient domain", "token"),
+        Column("received", "Received", "num"),
+        Column("sent", "Sent", "num"),
+        Column("refused", "Refused", "num"),
+        Column("deferred", "Deferred (4xx)", "num"),
+        Column("categories", "Refused by category", "long"),
+    ),
+    "clients": (
+        Column("client", "Client address", "token"),
+        Column("host", "Client host", "token"),
+        Column("sessions", "Sessions", "num"),
+        Column("accepted", "RCPTs accepted", "num"),
+        Column("refused", "Refused", "num"),
+        Column("deferred", "Deferred (4xx)", "num"),
+        Column("categories", "Refused by category", "long"),
+    ),
+    "hours": (
+        Column("hour", "Hour", "time"),
+        Column("inbound", "Inbound sessions", "num"),
+        Column("outbound", "Outbound sessions", "num"),
+        Column("accepted", "RCPTs accepted", "num"),
+        Column("refused", "Refused", "num"),
+        Column("deferred", "Deferred (4xx)", "num"),
+    ),
+    "refused_senders": (
+        Column("from", "MAIL FROM", "token"),
+        Column("category", "Category"),
+        Column("refused", "Refused", "num"),
+        Column("deferred", "Deferred (4xx)", "num"),
+    ),
+    "refused_recipients": (
+        Column("to", "RCPT TO", "token"),
+        Column("category", "Category"),
+        Column("refused", "Refused", "num"),
+        Column("deferred", "Deferred (4xx)", "num"),
+    ),
+}
+TRAFFIC_NOUNS = {
+    "domains": "recipient domains",
+    "clients": "clients",
+    "hours": "hours",
+    "refused_senders": "refused senders",
+    "refused_recipients": "refused recipients",
+}
+
+
+def _categories() -> pl.Expr:
+    return (
+        pl.col("refused_by")
+        .list.eval(
+            pl.concat_str(
+                [pl.element().struct.field("category").fill_null("unknown"),
+                 pl.element().struct.field("count").cast(pl.String)],
+                separator=" ",
+            )
+        )
+        .list.join(", ")
+    )  # fmt: skip
+
+
+def traffic(summary: traffic_summary.Summary) -> list[Table]:
+    """The traffic summary's tables, in TABLES order; each says how many rows its
+    cap left out (the JSON's ``traffic.left_out``)."""
+    out = []
+    for name in traffic_summary.TABLES:
+        frame = summary.tables[name]
+        if "refused_by" in frame.columns:
+            frame = frame.with_columns(_categories())
+        if "hour" in frame.columns:
+            frame = frame.with_columns(_time("hour"))
+        table = _table(
+            f"traffic-{name.replace('_', '-')}", f"traffic-{name.replace('_', '-')}",
+            TRAFFIC_NOUNS[name], TRAFFIC_COLUMNS[name], frame, summary.total[name], "", "",
+        )  # fmt: skip
+        if table.left_out:
+            order = "in time order" if name == "hours" else "with the largest counts"
+            table.left_out_note = (
+                f"The first {len(table.rows):,} of {table.total:,} {table.noun} {order}; "
+                f"the other {table.left_out:,} are left out, here and in the JSON (its "
+                f"traffic.left_out counts them). `{PARSE}` writes the sessions and "
+                "recipients they are counted from."
+            )
+        out.append(table)
+    return out
